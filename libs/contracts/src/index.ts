@@ -1,0 +1,29 @@
+export { createTopology } from './topology';
+export type { Topology } from './topology';
+export {
+  DEFAULT_STREAM_LIMITS,
+  chatToClickHouseConsumer,
+  chatToGatewayConsumer,
+  chatToPostgresConsumer,
+  eventsToGatewayConsumer,
+  probesToGatewayConsumer,
+  jobConsumer,
+  probesToClickHouseConsumer,
+  streamDefinitions,
+  streamLimits,
+} from './streams';
+export type { ConsumerDefinition, StreamDefinition, StreamLimits } from './streams';
+export {
+  ChatMessage,
+  DeadLetter,
+  JobRequest,
+  KickChatMessageSent,
+  KickEventPayloads,
+  KickUser,
+  Platform,
+  PlatformEvent,
+  ProbeResult,
+  compileValidator,
+  isKickEventType,
+} from './messages';
+export type { KickEventPayload, KickEventType, Validator } from './messages';

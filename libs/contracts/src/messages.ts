@@ -1,0 +1,222 @@
+import { FormatRegistry, Type, type Static, type TSchema } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+// TypeBox knows no formats by itself; an unregistered format fails every check.
+if (!FormatRegistry.Has('date-time')) {
+  FormatRegistry.Set('date-time', (value) => ISO_8601.test(value) && !Number.isNaN(Date.parse(value)));
+}
+
+/** Platforms we take chat and events from. `onair` is first-party room chat. */
+export const Platform = Type.Union([Type.Literal('kick'), Type.Literal('onair')]);
+export type Platform = Static<typeof Platform>;
+
+const Id = Type.String({ minLength: 1, maxLength: 128 });
+const IsoTime = Type.String({ format: 'date-time', minLength: 20, maxLength: 40 });
+
+/** One chat message on the chat stream, whatever platform it came from. */
+export const ChatMessage = Type.Object(
+  {
+    platform: Platform,
+    /** Platform message id; with `platform` the idempotency key end to end. */
+    messageId: Id,
+    /** Platform channel (Kick broadcaster user id, or first-party room id). */
+    channelId: Id,
+    senderId: Id,
+    senderUsername: Type.String({ minLength: 1, maxLength: 64 }),
+    content: Type.String({ minLength: 1, maxLength: 2000 }),
+    /** When the platform says the message was sent (ISO 8601). Partitions `chat_messages`. */
+    sentAt: IsoTime,
+    /** When ingest accepted it (ISO 8601). */
+    receivedAt: IsoTime,
+    /** Message this one answers, when the platform says so. */
+    repliesTo: Type.Optional(Id),
+  },
+  { additionalProperties: false },
+);
+export type ChatMessage = Static<typeof ChatMessage>;
+
+/** A Kick user object as it appears inside webhook payloads. */
+export const KickUser = Type.Object({
+  is_anonymous: Type.Optional(Type.Boolean()),
+  user_id: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]),
+  username: Type.Union([Type.String({ maxLength: 64 }), Type.Null()]),
+  is_verified: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])),
+  profile_picture: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  channel_slug: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+});
+export type KickUser = Static<typeof KickUser>;
+
+const KickBroadcaster = Type.Object({
+  user_id: Type.Integer({ minimum: 0 }),
+  username: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()])),
+  channel_slug: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+});
+
+/** Kick `chat.message.sent` webhook body (the fields we use; others are ignored). */
+export const KickChatMessageSent = Type.Object({
+  message_id: Id,
+  broadcaster: KickBroadcaster,
+  sender: Type.Object({
+    user_id: Type.Integer({ minimum: 0 }),
+    username: Type.String({ minLength: 1, maxLength: 64 }),
+  }),
+  content: Type.String({ minLength: 1, maxLength: 2000 }),
+  created_at: Type.Optional(IsoTime),
+  replies_to: Type.Optional(Type.Union([Type.Object({ message_id: Id }), Type.Null()])),
+});
+export type KickChatMessageSent = Static<typeof KickChatMessageSent>;
+
+const NullableTime = Type.Union([IsoTime, Type.Null()]);
+
+/** Payload schemas of the Kick events we route to the events stream, by `Kick-Event-Type`. */
+export const KickEventPayloads = {
+  'livestream.status.updated': Type.Object({
+    broadcaster: KickBroadcaster,
+    is_live: Type.Boolean(),
+    title: Type.Optional(Type.Union([Type.String({ maxLength: 500 }), Type.Null()])),
+    started_at: Type.Optional(NullableTime),
+    ended_at: Type.Optional(NullableTime),
+  }),
+  'livestream.metadata.updated': Type.Object({
+    broadcaster: KickBroadcaster,
+    metadata: Type.Object({
+      title: Type.Optional(Type.Union([Type.String({ maxLength: 500 }), Type.Null()])),
+      language: Type.Optional(Type.Union([Type.String({ maxLength: 16 }), Type.Null()])),
+      has_mature_content: Type.Optional(Type.Boolean()),
+      category: Type.Optional(
+        Type.Union([Type.Object({ id: Type.Integer(), name: Type.String({ maxLength: 200 }) }), Type.Null()]),
+      ),
+    }),
+  }),
+  'channel.followed': Type.Object({ broadcaster: KickBroadcaster, follower: KickUser }),
+  'channel.subscription.new': Type.Object({
+    broadcaster: KickBroadcaster,
+    subscriber: KickUser,
+    duration: Type.Optional(Type.Integer({ minimum: 0 })),
+    created_at: Type.Optional(IsoTime),
+    expires_at: Type.Optional(NullableTime),
+  }),
+  'channel.subscription.renewal': Type.Object({
+    broadcaster: KickBroadcaster,
+    subscriber: KickUser,
+    duration: Type.Optional(Type.Integer({ minimum: 0 })),
+    created_at: Type.Optional(IsoTime),
+    expires_at: Type.Optional(NullableTime),
+  }),
+  'channel.subscription.gifts': Type.Object({
+    broadcaster: KickBroadcaster,
+    gifter: KickUser,
+    giftees: Type.Array(KickUser, { maxItems: 1000 }),
+    created_at: Type.Optional(IsoTime),
+    expires_at: Type.Optional(NullableTime),
+  }),
+  'kicks.gifted': Type.Object({
+    broadcaster: KickBroadcaster,
+    sender: KickUser,
+    gift: Type.Object({
+      amount: Type.Integer({ minimum: 0 }),
+      name: Type.String({ maxLength: 200 }),
+      type: Type.Optional(Type.String({ maxLength: 64 })),
+      tier: Type.Optional(Type.String({ maxLength: 64 })),
+      message: Type.Optional(Type.Union([Type.String({ maxLength: 500 }), Type.Null()])),
+      pinned_time_seconds: Type.Optional(Type.Integer({ minimum: 0 })),
+    }),
+    created_at: Type.Optional(IsoTime),
+  }),
+  'moderation.banned': Type.Object({
+    broadcaster: KickBroadcaster,
+    moderator: KickUser,
+    banned_user: KickUser,
+    metadata: Type.Object({
+      reason: Type.Optional(Type.Union([Type.String({ maxLength: 500 }), Type.Null()])),
+      created_at: Type.Optional(IsoTime),
+      expires_at: Type.Optional(NullableTime),
+    }),
+  }),
+} as const;
+export type KickEventType = keyof typeof KickEventPayloads;
+export type KickEventPayload<T extends KickEventType> = Static<(typeof KickEventPayloads)[T]>;
+
+export function isKickEventType(value: string): value is KickEventType {
+  return Object.hasOwn(KickEventPayloads, value);
+}
+
+/** One platform event on the events stream: a typed envelope around the platform's payload. */
+export const PlatformEvent = Type.Object({
+  platform: Platform,
+  /** Platform event id (Kick-Event-Message-Id): the idempotency key. */
+  eventId: Id,
+  /** Platform event type, e.g. `kicks.gifted`. */
+  type: Type.String({ minLength: 1, maxLength: 64 }),
+  channelId: Id,
+  receivedAt: IsoTime,
+  /** The platform payload, validated against the schema for `type` before publishing. */
+  data: Type.Unknown(),
+});
+export type PlatformEvent = Static<typeof PlatformEvent>;
+
+/** One viewer-count probe of one channel for one minute (`probe.result.<platform>.<channel>`). */
+export const ProbeResult = Type.Object(
+  {
+    platform: Platform,
+    /** Our channel id (streamer_channels.id). */
+    channelId: Type.Integer({ minimum: 1 }),
+    /** The platform's id of the channel (Kick broadcaster user id). */
+    platformUserId: Id,
+    /** The probe minute, UTC, floored (ISO 8601). With channelId, the idempotency key. */
+    ts: IsoTime,
+    isLive: Type.Boolean(),
+    viewerCount: Type.Integer({ minimum: 0 }),
+    /** Stream start floored to the minute, so one live session keeps one value. */
+    streamStartedAt: Type.Union([IsoTime, Type.Null()]),
+    title: Type.Union([Type.String({ maxLength: 500 }), Type.Null()]),
+    category: Type.Union([Type.String({ maxLength: 200 }), Type.Null()]),
+  },
+  { additionalProperties: false },
+);
+export type ProbeResult = Static<typeof ProbeResult>;
+
+/** A request to run a job for one period (`jobs.<name>`); msgID `<name>:<periodKey>`. */
+export const JobRequest = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 64 }),
+    /** The period the run covers, e.g. `2026-11-22` for a daily job: the idempotency key with the name. */
+    periodKey: Type.String({ minLength: 1, maxLength: 64 }),
+    /** When the schedule said the run was due (ISO 8601). */
+    scheduledFor: IsoTime,
+  },
+  { additionalProperties: false },
+);
+export type JobRequest = Static<typeof JobRequest>;
+
+/** What a consumer republishes when it gives up on a message. */
+export const DeadLetter = Type.Object({
+  consumer: Type.String(),
+  stream: Type.String(),
+  streamSeq: Type.Integer(),
+  subject: Type.String(),
+  reason: Type.String(),
+  /** The original payload as UTF-8 text (may be invalid JSON; that can be the reason). */
+  payload: Type.String(),
+  failedAt: IsoTime,
+});
+export type DeadLetter = Static<typeof DeadLetter>;
+
+/** A compiled validator for a schema: compile once, check many. */
+export interface Validator<T> {
+  check(value: unknown): value is T;
+  /** First problem as `path: message`, for error replies and dead letters. */
+  firstError(value: unknown): string | undefined;
+}
+
+export function compileValidator<S extends TSchema>(schema: S): Validator<Static<S>> {
+  const compiled = TypeCompiler.Compile(schema);
+  return {
+    check: (value): value is Static<S> => compiled.Check(value),
+    firstError(value) {
+      const first = compiled.Errors(value).First();
+      return first ? `${first.path || '/'}: ${first.message}` : undefined;
+    },
+  };
+}

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { bool, int, oneOf, optionalUrl, parseConfig, str, url } from './config';
+import { ConfigError } from './errors';
+
+const shape = {
+  PORT: int({ default: 8081, min: 0, max: 65535 }),
+  NAME: str(),
+  DEBUG: bool({ default: false }),
+  MODE: oneOf(['a', 'b'] as const, { default: 'a' }),
+  NATS_URL: url({ default: 'nats://127.0.0.1:4222', protocols: ['nats'] }),
+  CLICKHOUSE_URL: optionalUrl({ default: 'http://127.0.0.1:8123', protocols: ['http', 'https'] }),
+};
+
+describe('parseConfig', () => {
+  it('applies defaults and types values', () => {
+    const config = parseConfig(shape, { NAME: 'x', PORT: '9000', DEBUG: 'true' });
+    expect(config).toEqual({
+      PORT: 9000,
+      NAME: 'x',
+      DEBUG: true,
+      MODE: 'a',
+      NATS_URL: 'nats://127.0.0.1:4222',
+      CLICKHOUSE_URL: 'http://127.0.0.1:8123',
+    });
+  });
+
+  it('reads an empty optional URL as switched off', () => {
+    expect(parseConfig(shape, { NAME: 'x', CLICKHOUSE_URL: '' }).CLICKHOUSE_URL).toBeUndefined();
+  });
+
+  it.each([
+    [{ NAME: 'x', PORT: 'eighty' }, 'PORT', /integer/],
+    [{ NAME: 'x', PORT: '70000' }, 'PORT', /≤ 65535/],
+    [{}, 'NAME', /required/],
+    [{ NAME: 'x', DEBUG: 'maybe' }, 'DEBUG', /true or false/],
+    [{ NAME: 'x', MODE: 'c' }, 'MODE', /one of a, b/],
+    [{ NAME: 'x', NATS_URL: 'http://h' }, 'NATS_URL', /must use nats/],
+    [{ NAME: 'x', CLICKHOUSE_URL: 'not a url' }, 'CLICKHOUSE_URL', /must be a URL/],
+  ])('fails naming the bad variable: %j', (env, variable, message) => {
+    let caught: unknown;
+    try {
+      parseConfig(shape, env);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect((caught as ConfigError).variable).toBe(variable);
+    expect((caught as ConfigError).message).toMatch(message);
+    expect((caught as ConfigError).message.startsWith(`${variable}:`)).toBe(true);
+  });
+
+  it('reports every bad variable at once', () => {
+    expect(() => parseConfig(shape, { PORT: 'x' })).toThrow(/PORT, NAME/);
+  });
+});

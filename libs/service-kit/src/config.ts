@@ -1,0 +1,143 @@
+import { ConfigError } from './errors';
+
+type Env = Record<string, string | undefined>;
+
+/** Reads one variable into a typed value, or throws a ConfigError naming it. */
+export interface VarSpec<T> {
+  read(env: Env, name: string): T;
+}
+
+interface Options<T> {
+  /** Used when the variable is unset. Without a default, an unset variable is an error. */
+  default?: T;
+}
+
+function raw(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined ? undefined : value.trim();
+}
+
+function required<T>(name: string, options: Options<T>): T {
+  if (options.default === undefined) throw new ConfigError(name, 'is required but not set');
+  return options.default;
+}
+
+export function str(options: Options<string> & { allowEmpty?: boolean } = {}): VarSpec<string> {
+  return {
+    read(env, name) {
+      const value = raw(env, name);
+      if (value === undefined) return required(name, options);
+      if (value === '' && !options.allowEmpty) throw new ConfigError(name, 'must not be empty');
+      return value;
+    },
+  };
+}
+
+export function int(options: Options<number> & { min?: number; max?: number } = {}): VarSpec<number> {
+  return {
+    read(env, name) {
+      const value = raw(env, name);
+      if (value === undefined || value === '') return required(name, options);
+      if (!/^-?\d+$/.test(value)) throw new ConfigError(name, `must be an integer, got "${value}"`);
+      const n = Number(value);
+      if (options.min !== undefined && n < options.min) throw new ConfigError(name, `must be ≥ ${options.min}, got ${n}`);
+      if (options.max !== undefined && n > options.max) throw new ConfigError(name, `must be ≤ ${options.max}, got ${n}`);
+      return n;
+    },
+  };
+}
+
+export function bool(options: Options<boolean> = {}): VarSpec<boolean> {
+  return {
+    read(env, name) {
+      const value = raw(env, name)?.toLowerCase();
+      if (value === undefined || value === '') return required(name, options);
+      if (['1', 'true', 'yes', 'on'].includes(value)) return true;
+      if (['0', 'false', 'no', 'off'].includes(value)) return false;
+      throw new ConfigError(name, `must be true or false, got "${value}"`);
+    },
+  };
+}
+
+export function oneOf<const T extends string>(values: readonly T[], options: Options<T> = {}): VarSpec<T> {
+  return {
+    read(env, name) {
+      const value = raw(env, name);
+      if (value === undefined || value === '') return required(name, options);
+      if (!(values as readonly string[]).includes(value)) {
+        throw new ConfigError(name, `must be one of ${values.join(', ')}, got "${value}"`);
+      }
+      return value as T;
+    },
+  };
+}
+
+/** A URL with one of the given protocols. */
+export function url(options: Options<string> & { protocols: readonly string[] }): VarSpec<string> {
+  return {
+    read(env, name) {
+      const value = raw(env, name);
+      const text = value === undefined || value === '' ? required(name, options) : value;
+      let parsed: URL;
+      try {
+        parsed = new URL(text);
+      } catch {
+        throw new ConfigError(name, `must be a URL, got "${text}"`);
+      }
+      if (!options.protocols.includes(parsed.protocol.replace(/:$/, ''))) {
+        throw new ConfigError(name, `must use ${options.protocols.join(' or ')}, got "${parsed.protocol}"`);
+      }
+      return text;
+    },
+  };
+}
+
+/**
+ * Like `url`, but set to the empty string it reads as `undefined`: that is how an optional dependency
+ * (ClickHouse) is switched off while its default still applies when the variable is unset.
+ */
+export function optionalUrl(options: Options<string> & { protocols: readonly string[] }): VarSpec<string | undefined> {
+  const inner = url(options);
+  return {
+    read: (env, name) => (raw(env, name) === '' ? undefined : inner.read(env, name)),
+  };
+}
+
+type Shape = Record<string, VarSpec<unknown>>;
+export type ConfigOf<S extends Shape> = { [K in keyof S]: S[K] extends VarSpec<infer T> ? T : never };
+
+/**
+ * Parses `env` once into a typed object whose keys are the variable names. Every variable is read, and
+ * all problems are reported together, each naming its variable.
+ */
+export function parseConfig<S extends Shape>(shape: S, env: Env): ConfigOf<S> {
+  const out: Record<string, unknown> = {};
+  const problems: ConfigError[] = [];
+  for (const [name, spec] of Object.entries(shape)) {
+    try {
+      out[name] = spec.read(env, name);
+    } catch (error) {
+      if (error instanceof ConfigError) problems.push(error);
+      else throw error;
+    }
+  }
+  if (problems.length === 1) throw problems[0];
+  if (problems.length > 1) {
+    throw new ConfigError(problems.map((p) => p.variable).join(', '), problems.map((p) => p.message).join('; '));
+  }
+  return out as ConfigOf<S>;
+}
+
+/**
+ * For a composition root: parses config, or prints the problem (naming the variable) and exits 1, so a
+ * misconfigured service fails at once with one readable line instead of a stack trace.
+ */
+export function loadConfigOrExit<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${JSON.stringify({ level: 'fatal', msg: 'invalid configuration', variable: error.variable, error: error.message })}\n`);
+    process.exit(1);
+  }
+}

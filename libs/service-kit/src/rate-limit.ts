@@ -1,0 +1,31 @@
+/**
+ * Token bucket per key (user id, IP). In memory, so the limit is per replica: behind N replicas a key gets
+ * up to N times the rate, which bounds abuse well enough for chat and costs no shared state per message.
+ */
+export interface RateLimiter {
+  /** Takes one token; returns 0 when allowed, else the seconds until one is available. */
+  take(key: string, nowMs?: number): number;
+}
+
+export function createRateLimiter(options: { burst: number; perSecond: number; maxKeys?: number }): RateLimiter {
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  const maxKeys = options.maxKeys ?? 100_000;
+  return {
+    take(key, nowMs = Date.now()) {
+      let bucket = buckets.get(key);
+      if (!bucket) {
+        // Bounded memory: forget the oldest buckets (a forgotten user simply gets a fresh burst).
+        if (buckets.size >= maxKeys) buckets.delete(buckets.keys().next().value as string);
+        bucket = { tokens: options.burst, at: nowMs };
+        buckets.set(key, bucket);
+      }
+      bucket.tokens = Math.min(options.burst, bucket.tokens + ((nowMs - bucket.at) / 1000) * options.perSecond);
+      bucket.at = nowMs;
+      if (bucket.tokens >= 1) {
+        bucket.tokens -= 1;
+        return 0;
+      }
+      return Math.ceil((1 - bucket.tokens) / options.perSecond);
+    },
+  };
+}
