@@ -1,0 +1,41 @@
+import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import * as chatMessages from './migrations/0001-chat-messages';
+import * as probes from './migrations/0002-probes';
+import * as channelDailyStats from './migrations/0003-channel-daily-stats';
+import * as jobRuns from './migrations/0004-job-runs';
+import * as chatStreamSeq from './migrations/0006-chat-stream-seq';
+import * as timeBrinIndexes from './migrations/0007-time-brin-indexes';
+import * as streamerSearch from './migrations/0008-streamer-search';
+import * as dailySummaries from './migrations/0005-daily-summaries';
+import { ensureMonthlyPartitions, MONTHLY_TABLES, type MonthlyTable } from './partitions';
+
+/** Every migration in order. Imported statically so the list is the same under tsx, vitest and bundles. */
+const MIGRATIONS: Record<string, Migration> = {
+  '0001-chat-messages': chatMessages,
+  '0002-probes': probes,
+  '0003-channel-daily-stats': channelDailyStats,
+  '0004-job-runs': jobRuns,
+  '0005-daily-summaries': dailySummaries,
+  '0006-chat-stream-seq': chatStreamSeq,
+  '0007-time-brin-indexes': timeBrinIndexes,
+  '0008-streamer-search': streamerSearch,
+};
+
+const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
+
+/**
+ * Brings the schema to the latest migration, then makes sure the monthly partitions around `now` exist.
+ * Kysely's Migrator takes an advisory lock, so replicas starting together migrate once.
+ */
+export async function migrateToLatest(db: Kysely<any>, now = new Date()): Promise<string[]> {
+  const migrator = new Migrator({ db, provider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error');
+    throw new Error(`migration ${failed?.migrationName ?? '(unknown)'} failed`, { cause: error });
+  }
+  for (const table of Object.keys(MONTHLY_TABLES) as MonthlyTable[]) {
+    await ensureMonthlyPartitions(db, table, now, 1, 3);
+  }
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

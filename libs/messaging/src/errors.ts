@@ -1,0 +1,20 @@
+/**
+ * JetStream could not take a message: NATS is unreachable, the stream is full, or the PubAck did not come in
+ * time. The message may or may not be stored; the caller must not report it as accepted, and a retry with
+ * the same msgID is safe (the stream's duplicate window drops a second copy).
+ */
+export class PublishUnavailableError extends Error {
+  override readonly name = 'PublishUnavailableError';
+  constructor(
+    readonly reason: 'disconnected' | 'stream_full' | 'timeout' | 'rejected',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** A stream exists with settings that cannot be changed in place (retention or storage). */
+export class StreamConflictError extends Error {
+  override readonly name = 'StreamConflictError';
+}

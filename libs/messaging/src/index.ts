@@ -1,0 +1,12 @@
+export { connectMessaging } from './connection';
+export type { Messaging, NatsOptions } from './connection';
+export { ensureConsumer, ensureStreams } from './ensure';
+export { publishStored } from './publish';
+export type { PublishResult } from './publish';
+export { retryDelayMs, startBatchConsumer } from './batch-consumer';
+export { createConsumerSet } from './consumer-set';
+export type { ConsumerSet } from './consumer-set';
+export { decodeBatch } from './decode';
+export type { BatchConsumer, BatchConsumerOptions, BatchContext } from './batch-consumer';
+export { PublishUnavailableError, StreamConflictError } from './errors';
+export type { JsMsg } from '@nats-io/jetstream';
