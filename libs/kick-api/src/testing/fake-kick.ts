@@ -1,0 +1,255 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+
+/** A channel as a test describes it; the fake serialises it the way `GET /public/v1/channels` does. */
+export interface FakeKickChannel {
+  broadcasterUserId: number;
+  slug: string;
+  title?: string;
+  category?: { id: number; name: string; thumbnail?: string } | null;
+  isLive?: boolean;
+  viewerCount?: number;
+  /** ISO time the stream started; ignored while offline. */
+  startedAt?: string | null;
+  language?: string;
+  isMature?: boolean;
+  activeSubscribersCount?: number;
+}
+
+/** A user as `GET /public/v1/users` returns it. */
+export interface FakeKickUser {
+  userId: number;
+  name: string;
+  profilePicture?: string;
+  email?: string;
+}
+
+/** An HTTP status to answer with, `timeout` (hold the request, never answer) or `reset` (drop the connection). */
+export type FakeKickFault = 429 | 500 | 503 | 'timeout' | 'reset' | number;
+
+export interface FakeKickRequest {
+  endpoint: 'token' | 'channels' | 'users' | 'other';
+  method: string;
+  path: string;
+  /** `broadcaster_user_id` (channels) or `id` (users) values, in order. */
+  ids: number[];
+  status: number | 'timeout' | 'reset';
+}
+
+export interface FakeKickOptions {
+  clientId?: string;
+  clientSecret?: string;
+  /** `expires_in` of issued tokens, in seconds. Default 5184000 (60 days, as seen from Kick). */
+  tokenExpiresInS?: number;
+}
+
+export interface FakeKick {
+  /** Base URL for `apiBase`; the same server answers `oauthBase`. */
+  readonly apiBase: string;
+  readonly oauthBase: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  setChannel(channel: FakeKickChannel): void;
+  /** Serves `raw` verbatim as the item for `broadcasterUserId`, to test how malformed items are read. */
+  setRawChannel(broadcasterUserId: number, raw: unknown): void;
+  removeChannel(broadcasterUserId: number): void;
+  setUser(user: FakeKickUser): void;
+  removeUser(userId: number): void;
+  /**
+   * The next `n` requests to the API (or to the token endpoint, with `endpoint: 'token'`) fail with
+   * `fault` instead of being served. Faults queue up in the order they were added.
+   */
+  failNext(n: number, fault: FakeKickFault, options?: { endpoint?: 'api' | 'token'; retryAfterS?: number }): void;
+  /** Drops the faults still queued: the server answers normally again. */
+  clearFaults(): void;
+  /** Forgets every issued token, as Kick does when it revokes them: the next API call gets 401. */
+  revokeTokens(): void;
+  /** Every request in arrival order, with what it was answered. */
+  readonly requests: readonly FakeKickRequest[];
+  readonly tokensIssued: number;
+  close(): Promise<void>;
+}
+
+interface QueuedFault {
+  fault: FakeKickFault;
+  retryAfterS: number | undefined;
+}
+
+const MAX_IDS = 50;
+
+/**
+ * A local HTTP server speaking Kick's documented wire format for `POST /oauth/token` (form-encoded
+ * client_credentials), `GET /public/v1/channels` and `GET /public/v1/users`: `{ data, message }` envelopes,
+ * bearer tokens it issued (401 otherwise), at most 50 ids per call (400 otherwise), unknown ids absent.
+ */
+export async function startFakeKick(options: FakeKickOptions = {}): Promise<FakeKick> {
+  const clientId = options.clientId ?? 'fake-client-id';
+  const clientSecret = options.clientSecret ?? 'fake-client-secret';
+  const expiresInS = options.tokenExpiresInS ?? 5_184_000;
+  const channels = new Map<number, unknown>();
+  const users = new Map<number, FakeKickUser>();
+  const tokens = new Set<string>();
+  const apiFaults: QueuedFault[] = [];
+  const tokenFaults: QueuedFault[] = [];
+  const requests: FakeKickRequest[] = [];
+  const sockets = new Set<Socket>();
+  let tokensIssued = 0;
+
+  const server = createServer((req, res) => {
+    void handle(req, res).catch(() => res.destroy());
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://fake.kick');
+    const method = req.method ?? 'GET';
+    const body = await readBody(req);
+    const endpoint: FakeKickRequest['endpoint'] =
+      url.pathname === '/oauth/token' ? 'token' : url.pathname === '/public/v1/channels' ? 'channels' : url.pathname === '/public/v1/users' ? 'users' : 'other';
+    const ids = url.searchParams.getAll(endpoint === 'users' ? 'id' : 'broadcaster_user_id').map(Number);
+    const record: FakeKickRequest = { endpoint, method, path: url.pathname, ids, status: 0 };
+    requests.push(record);
+    const reply = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
+      record.status = status;
+      res.writeHead(status, { 'content-type': 'application/json', ...headers });
+      res.end(JSON.stringify(payload));
+    };
+
+    const queued = endpoint === 'token' ? tokenFaults.shift() : endpoint === 'other' ? undefined : apiFaults.shift();
+    if (queued) {
+      if (queued.fault === 'timeout') {
+        // Never answered; close() destroys the socket.
+        record.status = 'timeout';
+        return;
+      }
+      if (queued.fault === 'reset') {
+        record.status = 'reset';
+        req.socket.destroy();
+        return;
+      }
+      const headers: Record<string, string> = queued.retryAfterS === undefined ? {} : { 'retry-after': String(queued.retryAfterS) };
+      const payload = endpoint === 'token' ? { error: 'server_error', error_description: 'injected fault' } : { data: null, message: 'injected fault' };
+      return reply(queued.fault, payload, headers);
+    }
+
+    if (endpoint === 'token') {
+      if (method !== 'POST') return reply(405, { error: 'invalid_request', error_description: 'method not allowed' });
+      if (!(req.headers['content-type'] ?? '').includes('application/x-www-form-urlencoded')) {
+        return reply(400, { error: 'invalid_request', error_description: 'expected a form-encoded body' });
+      }
+      const form = new URLSearchParams(body);
+      if (form.get('grant_type') !== 'client_credentials') {
+        return reply(400, { error: 'unsupported_grant_type', error_description: 'grant_type must be client_credentials' });
+      }
+      if (form.get('client_id') !== clientId || form.get('client_secret') !== clientSecret) {
+        return reply(401, { error: 'invalid_client', error_description: 'client authentication failed' });
+      }
+      const accessToken = randomBytes(16).toString('hex');
+      tokens.add(accessToken);
+      tokensIssued += 1;
+      return reply(200, { access_token: accessToken, token_type: 'Bearer', expires_in: expiresInS });
+    }
+    if (endpoint === 'other') return reply(404, { data: null, message: 'Not Found' });
+    if (method !== 'GET') return reply(405, { data: null, message: 'Method Not Allowed' });
+
+    const auth = req.headers.authorization ?? '';
+    const bearer = auth.startsWith('Bearer ') ? auth.slice('Bearer '.length) : '';
+    if (!tokens.has(bearer)) return reply(401, { data: null, message: 'Unauthorized' });
+
+    const param = endpoint === 'users' ? 'id' : 'broadcaster_user_id';
+    const raw = url.searchParams.getAll(param);
+    if (endpoint === 'channels' && raw.length > 0 && url.searchParams.has('slug')) {
+      return reply(400, { data: null, message: 'broadcaster_user_id and slug cannot be used together' });
+    }
+    if (raw.length > MAX_IDS) return reply(400, { data: null, message: `at most ${MAX_IDS} ${param} values are allowed` });
+    if (raw.some((v) => !/^\d+$/.test(v))) return reply(400, { data: null, message: `invalid ${param}` });
+
+    const data: unknown[] = [];
+    for (const id of ids) {
+      const item = endpoint === 'users' ? (users.has(id) ? userWire(users.get(id) as FakeKickUser) : undefined) : channels.get(id);
+      if (item !== undefined) data.push(item);
+    }
+    return reply(200, { data, message: 'OK' });
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as { port: number };
+  const base = `http://127.0.0.1:${port}`;
+
+  return {
+    apiBase: base,
+    oauthBase: base,
+    clientId,
+    clientSecret,
+    setChannel: (channel) => channels.set(channel.broadcasterUserId, channelWire(channel)),
+    setRawChannel: (id, raw) => channels.set(id, raw),
+    removeChannel: (id) => channels.delete(id),
+    setUser: (user) => users.set(user.userId, user),
+    removeUser: (id) => users.delete(id),
+    failNext(n, fault, faultOptions = {}) {
+      const queue = faultOptions.endpoint === 'token' ? tokenFaults : apiFaults;
+      for (let i = 0; i < n; i++) queue.push({ fault, retryAfterS: faultOptions.retryAfterS });
+    },
+    clearFaults() {
+      apiFaults.length = 0;
+      tokenFaults.length = 0;
+    },
+    revokeTokens: () => tokens.clear(),
+    requests,
+    get tokensIssued() {
+      return tokensIssued;
+    },
+    async close() {
+      // Held ("timeout") requests and idle keep-alive connections would keep close() waiting.
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function channelWire(c: FakeKickChannel): unknown {
+  const isLive = c.isLive ?? false;
+  const category = c.category ?? null;
+  return {
+    broadcaster_user_id: c.broadcasterUserId,
+    slug: c.slug,
+    channel_description: '',
+    banner_picture: '',
+    stream_title: c.title ?? '',
+    // A channel without a category gets an object of empty values rather than null.
+    category: category ? { id: category.id, name: category.name, thumbnail: category.thumbnail ?? '' } : { id: 0, name: '', thumbnail: '' },
+    active_subscribers_count: c.activeSubscribersCount ?? 0,
+    stream: {
+      is_live: isLive,
+      is_mature: c.isMature ?? false,
+      key: '',
+      url: '',
+      language: c.language ?? 'en',
+      thumbnail: '',
+      viewer_count: isLive ? (c.viewerCount ?? 0) : 0,
+      // An unset time is the zero time, the way Go serialises an empty timestamp.
+      start_time: isLive && c.startedAt ? c.startedAt : '0001-01-01T00:00:00Z',
+    },
+  };
+}
+
+function userWire(u: FakeKickUser): unknown {
+  return { user_id: u.userId, name: u.name, email: u.email ?? '', profile_picture: u.profilePicture ?? '' };
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => (text += chunk));
+    req.on('end', () => resolve(text));
+    req.on('error', reject);
+  });
+}
