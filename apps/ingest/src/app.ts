@@ -1,0 +1,65 @@
+import type { Messaging } from '@onair/messaging';
+import type { Topology } from '@onair/contracts';
+import { createHttpServer, HttpError, type HttpServer, type Logger } from '@onair/service-kit';
+import type { Registry } from 'prom-client';
+import { registerKickWebhook } from './kick/webhook-route';
+import type { KickKey } from './kick/signature';
+import { registerRoomMessages } from './rooms/messages-route';
+import { createPublisher } from './publisher';
+import type { RateLimiter } from '@onair/service-kit';
+
+export interface IngestDeps {
+  logger: Logger;
+  registry: Registry;
+  messaging: Messaging;
+  topology: Topology;
+  kickKey: KickKey;
+  sessionSecret: string;
+  rateLimiter: RateLimiter;
+  /** Milliseconds to wait for a PubAck before answering 503. */
+  publishTimeoutMs: number;
+  /** Largest accepted webhook clock difference, in ms. */
+  kickMaxSkewMs: number;
+  /** Clock, injectable for tests. */
+  now?: () => number;
+}
+
+/** Largest request body, in bytes. Kick's payloads are a few KB; chat content is 500 characters. */
+export const BODY_LIMIT = 64 * 1024;
+
+/** Builds the ingest HTTP service without listening. */
+export function buildApp(deps: IngestDeps): HttpServer {
+  const server = createHttpServer({
+    logger: deps.logger,
+    registry: deps.registry,
+    bodyLimit: BODY_LIMIT,
+    readiness: { nats: () => deps.messaging.connected },
+  });
+  const { app } = server;
+  const now = deps.now ?? Date.now;
+
+  // Webhook signatures cover the exact bytes: keep the body raw and parse JSON in the handler.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(/^application\/(.+\+)?json$/, { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  app.addContentTypeParser('*', (request, _payload, done) =>
+    done(new HttpError(415, 'unsupported_media_type', `Content-Type ${request.headers['content-type'] ?? '(none)'} is not JSON`), undefined),
+  );
+
+  const publish = createPublisher(deps.messaging, deps.registry, deps.publishTimeoutMs);
+  registerKickWebhook(app, {
+    key: deps.kickKey,
+    topology: deps.topology,
+    publish,
+    registry: deps.registry,
+    maxSkewMs: deps.kickMaxSkewMs,
+    now,
+  });
+  registerRoomMessages(app, {
+    topology: deps.topology,
+    publish,
+    sessionSecret: deps.sessionSecret,
+    rateLimiter: deps.rateLimiter,
+    now,
+  });
+  return server;
+}

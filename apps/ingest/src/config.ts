@@ -1,0 +1,50 @@
+import { readFileSync } from 'node:fs';
+import { ConfigError, commonConfig, int, parseConfig, str } from '@onair/service-kit';
+
+const shape = {
+  ...commonConfig(8081),
+  /** Kick's webhook public key (PEM). Kick publishes it at GET https://api.kick.com/public/v1/public-key. */
+  KICK_PUBLIC_KEY: str({ default: '', allowEmpty: true }),
+  /** Path of a file holding the PEM key, when the key is not given inline. */
+  KICK_PUBLIC_KEY_FILE: str({ default: '', allowEmpty: true }),
+  /** Largest webhook age or clock difference accepted, in seconds (Kick's signature has no expiry). */
+  KICK_MAX_SKEW_S: int({ default: 300, min: 1 }),
+  /** HMAC secret of the HS256 session tokens that first-party chat users present. */
+  SESSION_JWT_SECRET: str(),
+  /** Room messages one user may post in a burst … */
+  ROOM_RATE_BURST: int({ default: 10, min: 1 }),
+  /** … and per second after that. */
+  ROOM_RATE_PER_S: int({ default: 2, min: 1 }),
+  /** Milliseconds to wait for JetStream's PubAck before answering 503. */
+  PUBLISH_TIMEOUT_MS: int({ default: 2_000, min: 100 }),
+};
+
+export type IngestConfig = ReturnType<typeof parseIngestConfig>;
+
+export function parseIngestConfig(env: Record<string, string | undefined>) {
+  const config = parseConfig(shape, env);
+  if (config.SESSION_JWT_SECRET.length < 32) {
+    throw new ConfigError('SESSION_JWT_SECRET', 'must be at least 32 characters');
+  }
+  return { ...config, kickPublicKey: readKickKey(config.KICK_PUBLIC_KEY, config.KICK_PUBLIC_KEY_FILE) };
+}
+
+function readKickKey(inline: string, file: string): string {
+  if (inline) {
+    // Env files often carry the PEM on one line with literal "\n".
+    const pem = inline.replace(/\\n/g, '\n');
+    if (!pem.includes('BEGIN PUBLIC KEY')) throw new ConfigError('KICK_PUBLIC_KEY', 'is not a PEM public key');
+    return pem;
+  }
+  if (file) {
+    let pem: string;
+    try {
+      pem = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new ConfigError('KICK_PUBLIC_KEY_FILE', `cannot be read: ${(error as Error).message}`);
+    }
+    if (!pem.includes('BEGIN PUBLIC KEY')) throw new ConfigError('KICK_PUBLIC_KEY_FILE', 'holds no PEM public key');
+    return pem;
+  }
+  throw new ConfigError('KICK_PUBLIC_KEY', 'is required (or KICK_PUBLIC_KEY_FILE): Kick webhooks cannot be verified without it');
+}
