@@ -1,0 +1,99 @@
+import type Pusher from 'pusher';
+import { chatToGatewayConsumer, eventsToGatewayConsumer, probesToGatewayConsumer, type ConsumerDefinition, type Topology } from '@onair/contracts';
+import { createConsumerSet, type BatchConsumerOptions, type Messaging } from '@onair/messaging';
+import { createHttpServer, type HttpServer, type Logger, type RateLimiter } from '@onair/service-kit';
+import type { Registry } from 'prom-client';
+import { registerAuthRoutes } from './auth-routes';
+import { createChatFanout } from './chat-fanout';
+import { createEventFanout } from './event-fanout';
+import type { LiveKitConfig } from './livekit';
+import { parseRoomId, roomHistory } from './history';
+import { Type, type Static } from '@sinclair/typebox';
+import { HttpError } from '@onair/service-kit';
+import type { Db } from '@onair/database';
+import { createTriggerQueue } from './trigger-queue';
+
+export interface GatewayDeps {
+  logger: Logger;
+  registry: Registry;
+  messaging: Messaging;
+  topology: Topology;
+  pusher: Pick<Pusher, 'triggerBatch' | 'authorizeChannel' | 'authenticateUser'>;
+  sessionSecret: string;
+  rateLimiter: RateLimiter;
+  coalesceWindowMs: number;
+  livekit?: LiveKitConfig;
+  /** Read access to chat history, for gap recovery past the stream's retention. */
+  db: Db;
+}
+
+const HistoryQuery = Type.Object(
+  {
+    after: Type.Integer({ minimum: 0 }),
+    limit: Type.Integer({ minimum: 1, maximum: 200, default: 100 }),
+  },
+  { additionalProperties: false },
+);
+
+export interface Gateway {
+  server: HttpServer;
+  /** Starts fanning chat, platform events and viewer counts out to the Pusher server. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Builds the realtime gateway without listening or consuming. */
+export function buildApp(deps: GatewayDeps): Gateway {
+  const server = createHttpServer({
+    logger: deps.logger,
+    registry: deps.registry,
+    readiness: { nats: () => deps.messaging.connected },
+  });
+  registerAuthRoutes(server.app, {
+    pusher: deps.pusher,
+    sessionSecret: deps.sessionSecret,
+    rateLimiter: deps.rateLimiter,
+    ...(deps.livekit ? { livekit: deps.livekit } : {}),
+  });
+  // Gap recovery: what a client missed (after a reconnect, or a sequence gap it noticed).
+  server.app.get<{ Params: { roomId: string }; Querystring: Static<typeof HistoryQuery> }>(
+    '/v1/rooms/:roomId/messages',
+    { schema: { querystring: HistoryQuery } },
+    async (request) => {
+      const wait = deps.rateLimiter.take(request.ip);
+      if (wait > 0) throw new HttpError(429, 'rate_limited', 'Too many requests', { headers: { 'retry-after': String(wait) } });
+      const room = parseRoomId(request.params.roomId);
+      if (!room) throw new HttpError(400, 'invalid_room_id', 'Room id must be 1-64 of A-Z a-z 0-9 _ - (or kick-<id>)');
+      return roomHistory({ messaging: deps.messaging, topology: deps.topology, db: deps.db.db }, room, request.query.after, request.query.limit);
+    },
+  );
+  const triggers = createTriggerQueue(deps.pusher, deps.registry);
+  const fanout = createChatFanout({ triggers, windowMs: deps.coalesceWindowMs });
+  const events = createEventFanout(triggers);
+  const consumers = createConsumerSet();
+  const consume = (definition: ConsumerDefinition, handle: BatchConsumerOptions['handle'], maxBatch: number) =>
+    consumers.start({
+      messaging: deps.messaging,
+      definition,
+      deadLetterSubject: deps.topology.deadLetter.subject(definition.durable),
+      logger: deps.logger,
+      registry: deps.registry,
+      maxBatch,
+      // A quiet room's message must not wait for a batch to fill: the coalescer does the gathering.
+      maxWaitMs: 1,
+      concurrency: 8,
+      handle,
+    });
+  return {
+    server,
+    async start() {
+      await consume(chatToGatewayConsumer(deps.topology), fanout.handle, 500);
+      await consume(eventsToGatewayConsumer(deps.topology), events.handleEvents, 100);
+      await consume(probesToGatewayConsumer(deps.topology), events.handleProbes, 500);
+    },
+    async stop() {
+      await consumers.stop();
+      await fanout.coalescer.flushAll();
+    },
+  };
+}

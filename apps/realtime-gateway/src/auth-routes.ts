@@ -1,0 +1,82 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type Pusher from 'pusher';
+import { HttpError, type RateLimiter } from '@onair/service-kit';
+import { SessionTokenError, verifySessionToken, type SessionUser } from '@onair/session';
+import { joinToken, type LiveKitConfig } from './livekit';
+
+export interface AuthRoutesOptions {
+  pusher: Pick<Pusher, 'authorizeChannel' | 'authenticateUser'>;
+  sessionSecret: string;
+  /** Per client IP, shared by the auth endpoints. */
+  rateLimiter: RateLimiter;
+  /** Absent: the join endpoint answers 503. */
+  livekit?: LiveKitConfig;
+  now?: () => number;
+}
+
+const SOCKET_ID = /^\d{1,20}\.\d{1,20}$/;
+const ROOM_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * Channel auth for pusher-js (`POST /pusher/auth`, `POST /pusher/user-auth`) and LiveKit joins
+ * (`POST /v1/rooms/:roomId/join`). The user is the session JWT's; the Pusher secret only signs here.
+ * Without a valid session the answer is 403, as pusher-js expects from an auth endpoint.
+ */
+export function registerAuthRoutes(app: FastifyInstance, options: AuthRoutesOptions): void {
+  const now = options.now ?? Date.now;
+  // pusher-js posts its auth requests form-encoded.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(body as string)));
+  });
+
+  const limit = (request: FastifyRequest) => {
+    const wait = options.rateLimiter.take(request.ip, now());
+    if (wait > 0) throw new HttpError(429, 'rate_limited', 'Too many auth requests', { headers: { 'retry-after': String(wait) } });
+  };
+  const user = (request: FastifyRequest): SessionUser => {
+    const match = request.headers.authorization?.match(/^Bearer ([^\s]+)$/);
+    if (!match) throw new HttpError(403, 'forbidden', 'A Bearer session token is required');
+    try {
+      return verifySessionToken(match[1]!, options.sessionSecret, now());
+    } catch (error) {
+      if (error instanceof SessionTokenError) throw new HttpError(403, 'forbidden', error.message);
+      throw error;
+    }
+  };
+  const field = (request: FastifyRequest, name: string): string => {
+    const value = (request.body as Record<string, unknown> | undefined)?.[name];
+    if (typeof value !== 'string' || value.length === 0) throw new HttpError(400, 'missing_field', `${name} is required`);
+    return value;
+  };
+
+  app.post('/pusher/auth', async (request) => {
+    limit(request);
+    const who = user(request);
+    const socketId = field(request, 'socket_id');
+    const channel = field(request, 'channel_name');
+    if (!SOCKET_ID.test(socketId)) throw new HttpError(400, 'invalid_socket_id', 'socket_id is not a Pusher socket id');
+    const presenceRoom = /^presence-room-([A-Za-z0-9_-]{1,64})$/.exec(channel);
+    if (presenceRoom) {
+      return options.pusher.authorizeChannel(socketId, channel, { user_id: who.id, user_info: { name: who.name } });
+    }
+    // A user's private channel is theirs alone (notifications, moderation notices).
+    if (channel === `private-user-${who.id}`) return options.pusher.authorizeChannel(socketId, channel);
+    throw new HttpError(403, 'forbidden', `Not allowed on ${channel}`);
+  });
+
+  app.post('/pusher/user-auth', async (request) => {
+    limit(request);
+    const who = user(request);
+    const socketId = field(request, 'socket_id');
+    if (!SOCKET_ID.test(socketId)) throw new HttpError(400, 'invalid_socket_id', 'socket_id is not a Pusher socket id');
+    return options.pusher.authenticateUser(socketId, { id: who.id, user_info: { name: who.name } });
+  });
+
+  app.post<{ Params: { roomId: string } }>('/v1/rooms/:roomId/join', async (request) => {
+    limit(request);
+    const who = user(request);
+    if (!ROOM_ID.test(request.params.roomId)) throw new HttpError(400, 'invalid_room_id', 'Room id must be 1-64 of A-Z a-z 0-9 _ -');
+    if (!options.livekit) throw new HttpError(503, 'livekit_not_configured', 'Media rooms are not configured');
+    return joinToken(options.livekit, who, request.params.roomId);
+  });
+}

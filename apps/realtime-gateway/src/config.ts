@@ -1,0 +1,38 @@
+import { bool, commonConfig, ConfigError, int, parseConfig, str, url } from '@onair/service-kit';
+
+const shape = {
+  ...commonConfig(8082),
+  /** The Pusher-protocol server (Soketi here; hosted Pusher or another compatible one by configuration). */
+  PUSHER_APP_ID: str({ default: 'onair' }),
+  PUSHER_APP_KEY: str({ default: 'onair-key' }),
+  PUSHER_APP_SECRET: str({ default: 'onair-secret' }),
+  PUSHER_HOST: str({ default: '127.0.0.1' }),
+  PUSHER_PORT: int({ default: 6001, min: 1, max: 65535 }),
+  PUSHER_USE_TLS: bool({ default: false }),
+  /** Postgres, read for chat history older than the stream keeps. */
+  DATABASE_URL: url({ default: 'postgres://postgres@127.0.0.1:5432/onair', protocols: ['postgres', 'postgresql'] }),
+  DB_POOL_MAX: int({ default: 4, min: 1 }),
+  /** Same secret as ingest: the session JWTs of signed-in users. */
+  SESSION_JWT_SECRET: str(),
+  /** Milliseconds a busy room's chat is gathered into one event (quiet rooms: no wait). */
+  COALESCE_WINDOW_MS: int({ default: 100, min: 0, max: 5_000 }),
+  /** Auth requests one client IP may make in a burst, and per second after. */
+  AUTH_RATE_BURST: int({ default: 30, min: 1 }),
+  AUTH_RATE_PER_S: int({ default: 5, min: 1 }),
+  LIVEKIT_URL: url({ default: 'ws://127.0.0.1:7880', protocols: ['ws', 'wss', 'http', 'https'] }),
+  /** LiveKit API credentials; empty: the join endpoint answers 503. */
+  LIVEKIT_API_KEY: str({ default: '', allowEmpty: true }),
+  LIVEKIT_API_SECRET: str({ default: '', allowEmpty: true }),
+  LIVEKIT_TOKEN_TTL_S: int({ default: 3_600, min: 60, max: 86_400 }),
+};
+
+export type GatewayConfig = ReturnType<typeof parseGatewayConfig>;
+
+export function parseGatewayConfig(env: Record<string, string | undefined>) {
+  const config = parseConfig(shape, env);
+  if (config.SESSION_JWT_SECRET.length < 32) throw new ConfigError('SESSION_JWT_SECRET', 'must be at least 32 characters');
+  if (Boolean(config.LIVEKIT_API_KEY) !== Boolean(config.LIVEKIT_API_SECRET)) {
+    throw new ConfigError('LIVEKIT_API_SECRET', 'LIVEKIT_API_KEY and LIVEKIT_API_SECRET are set together or not at all');
+  }
+  return config;
+}

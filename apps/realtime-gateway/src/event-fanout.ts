@@ -1,0 +1,51 @@
+import { compileValidator, PlatformEvent, ProbeResult } from '@onair/contracts';
+import { decodeBatch, type BatchContext, type JsMsg } from '@onair/messaging';
+import { roomChannel } from './chat-fanout';
+import type { PusherEvent, TriggerQueue } from './trigger-queue';
+
+const eventValidator = compileValidator(PlatformEvent);
+const probeValidator = compileValidator(ProbeResult);
+
+/** Browser event name for each platform event type we show; others are not fanned out. */
+const EVENT_NAMES: Record<string, string> = {
+  'kicks.gifted': 'gift',
+  'channel.subscription.new': 'gift',
+  'channel.subscription.renewal': 'gift',
+  'channel.subscription.gifts': 'gift',
+  'channel.followed': 'follow',
+  'livestream.status.updated': 'live',
+  'livestream.metadata.updated': 'room-state',
+  'moderation.banned': 'room-state',
+};
+
+/**
+ * Fan-out of the events stream (gifts, follows, live status, room state) and of probe results
+ * (`viewers`). These are rare per room, so each goes out at once; every payload names the stream
+ * sequence it came from.
+ */
+export function createEventFanout(triggers: TriggerQueue) {
+  const send = (events: PusherEvent[]) => Promise.all(events.map((e) => triggers.send(e)));
+  return {
+    async handleEvents(batch: JsMsg[], context: BatchContext): Promise<void> {
+      const decoded = await decodeBatch(batch, eventValidator, context, 'PlatformEvent');
+      await send(
+        decoded.flatMap(({ msg, value }) => {
+          const name = EVENT_NAMES[value.type];
+          if (!name) return [];
+          const data = JSON.stringify({ seq: msg.info.streamSequence, type: value.type, eventId: value.eventId, at: value.receivedAt, data: value.data });
+          return [{ channel: roomChannel(value.platform, value.channelId), name, data }];
+        }),
+      );
+    },
+    async handleProbes(batch: JsMsg[], context: BatchContext): Promise<void> {
+      const decoded = await decodeBatch(batch, probeValidator, context, 'ProbeResult');
+      await send(
+        decoded.map(({ msg, value }) => ({
+          channel: roomChannel(value.platform, value.platformUserId),
+          name: 'viewers',
+          data: JSON.stringify({ seq: msg.info.streamSequence, at: value.ts, live: value.isLive, viewers: value.viewerCount }),
+        })),
+      );
+    },
+  };
+}

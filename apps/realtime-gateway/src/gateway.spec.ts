@@ -1,0 +1,251 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import Pusher from 'pusher';
+import PusherClient from 'pusher-js';
+import { TokenVerifier } from 'livekit-server-sdk';
+import type { ChatMessage } from '@onair/contracts';
+import { createTestTopology } from '@onair/messaging/testing';
+import { createMetricsRegistry, createRateLimiter } from '@onair/service-kit';
+import { waitFor } from '@onair/service-kit/testing';
+import { signSessionToken } from '@onair/session';
+import { createDb, insertChatMessages, migrateToLatest, type Db } from '@onair/database';
+import { createTestDatabase } from '@onair/database/testing';
+import { buildApp, type Gateway } from './app';
+
+/**
+ * The gateway against a real Soketi (started by the test stack) and real pusher-js clients: chat
+ * published on JetStream reaches subscribed browsers in order, channel auth is enforced by Soketi
+ * verifying our signatures, and LiveKit join tokens carry least-privilege grants.
+ */
+const SECRET = 'gateway-spec-session-secret-0123456789abcdef';
+const PUSHER = {
+  appId: process.env['PUSHER_APP_ID'] ?? 'onair',
+  key: process.env['PUSHER_APP_KEY'] ?? 'onair-key',
+  secret: process.env['PUSHER_APP_SECRET'] ?? 'onair-secret',
+  host: process.env['PUSHER_HOST'] ?? '127.0.0.1',
+  port: Number(process.env['PUSHER_PORT'] ?? 6001),
+};
+const LIVEKIT = { url: 'wss://livekit.example.test', apiKey: 'lk-key', apiSecret: 'lk-secret-0123456789abcdef0123456789', ttlS: 600 };
+
+let env: Awaited<ReturnType<typeof createTestTopology>>;
+let testDb: Awaited<ReturnType<typeof createTestDatabase>>;
+let handle: Db;
+let gateway: Gateway;
+let baseUrl: string;
+const clients: PusherClient[] = [];
+
+function client(token?: string): PusherClient {
+  const c = new PusherClient(PUSHER.key, {
+    wsHost: PUSHER.host,
+    wsPort: PUSHER.port,
+    forceTLS: false,
+    enabledTransports: ['ws'],
+    cluster: 'mt1',
+    disableStats: true,
+    channelAuthorization: {
+      endpoint: `${baseUrl}/pusher/auth`,
+      transport: 'ajax',
+      headers: token ? { Authorization: `Bearer ${token}` } : {},
+    },
+  });
+  clients.push(c);
+  return c;
+}
+
+function subscribe(c: PusherClient, name: string): Promise<{ ok: true; channel: ReturnType<PusherClient['subscribe']> } | { ok: false; status: number }> {
+  return new Promise((resolve) => {
+    const channel = c.subscribe(name);
+    channel.bind('pusher:subscription_succeeded', () => resolve({ ok: true, channel }));
+    channel.bind('pusher:subscription_error', (error: { status: number }) => resolve({ ok: false, status: error.status }));
+  });
+}
+
+/** A gateway on this file's topology, database and the test Soketi, with the given per-IP auth limit. */
+function build(options: { burst: number; perSecond: number; livekit?: typeof LIVEKIT }): Gateway {
+  return buildApp({
+    logger: pino({ level: 'silent' }),
+    registry: createMetricsRegistry('realtime-gateway'),
+    messaging: env.messaging,
+    topology: env.topology,
+    pusher: new Pusher({ appId: PUSHER.appId, key: PUSHER.key, secret: PUSHER.secret, host: PUSHER.host, port: String(PUSHER.port), useTLS: false }),
+    sessionSecret: SECRET,
+    rateLimiter: createRateLimiter({ burst: options.burst, perSecond: options.perSecond }),
+    coalesceWindowMs: 50,
+    ...(options.livekit ? { livekit: options.livekit } : {}),
+    db: handle,
+  });
+}
+
+beforeAll(async () => {
+  env = await createTestTopology('gateway');
+  testDb = await createTestDatabase('gateway');
+  handle = createDb({ url: testDb.url, poolMax: 2 });
+  await migrateToLatest(handle.db, new Date('2026-11-23T00:00:00Z'));
+  gateway = build({ burst: 1000, perSecond: 100, livekit: LIVEKIT });
+  await gateway.server.app.listen({ host: '127.0.0.1', port: 0 });
+  baseUrl = `http://127.0.0.1:${(gateway.server.app.server.address() as { port: number }).port}`;
+  await gateway.start();
+});
+afterAll(async () => {
+  for (const c of clients) c.disconnect();
+  await gateway?.stop();
+  await gateway?.server.app.close();
+  await env?.cleanup();
+  await handle?.close();
+  await testDb?.drop();
+});
+
+function chat(i: number, room: string): ChatMessage {
+  const at = new Date(Date.UTC(2026, 10, 23, 12) + i).toISOString();
+  return { platform: 'onair', messageId: `${room}-${i}`, channelId: room, senderId: `u${i % 3}`, senderUsername: `user${i % 3}`, content: `hello ${i}`, sentAt: at, receivedAt: at };
+}
+
+describe('realtime gateway', () => {
+  it('delivers a room chat published on JetStream to subscribed browsers, all of it, in order', async () => {
+    const viewer = client();
+    const sub = await subscribe(viewer, 'room-r1');
+    expect(sub.ok).toBe(true);
+    const received: Array<{ seq: number; id: string; content: string }> = [];
+    const events: Array<{ seq: [number, number] }> = [];
+    if (sub.ok) {
+      sub.channel.bind('chat', (payload: { seq: [number, number]; messages: Array<{ seq: number; id: string; content: string }> }) => {
+        events.push(payload);
+        received.push(...payload.messages);
+      });
+    }
+    for (let i = 0; i < 60; i++) {
+      const m = chat(i, 'r1');
+      await env.messaging.js.publish(env.topology.chat.subject('onair', 'r1'), JSON.stringify(m), { msgID: `onair:${m.messageId}` });
+    }
+    await waitFor(() => received.length, (n) => n >= 60, { what: '60 chat messages over the socket' });
+    expect(received.map((m) => m.id)).toEqual(Array.from({ length: 60 }, (_, i) => `r1-${i}`));
+    const seqs = received.map((m) => m.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    for (const e of events) expect(e.seq[0]).toBeLessThanOrEqual(e.seq[1]);
+  });
+
+  it('sends gifts and viewer counts to the room as they happen', async () => {
+    const viewer = client();
+    const sub = await subscribe(viewer, 'room-kick-777');
+    const got: Array<[string, unknown]> = [];
+    if (sub.ok) {
+      sub.channel.bind('gift', (p: unknown) => got.push(['gift', p]));
+      sub.channel.bind('viewers', (p: unknown) => got.push(['viewers', p]));
+    }
+    const gift = {
+      platform: 'kick',
+      eventId: 'evt-gift-777',
+      type: 'kicks.gifted',
+      channelId: '777',
+      receivedAt: '2026-11-23T12:00:00.000Z',
+      data: { broadcaster: { user_id: 777 }, sender: { user_id: 1, username: 'fan' }, gift: { amount: 100, name: 'Full Send' } },
+    };
+    await env.messaging.js.publish(env.topology.events.subject('kick', '777', 'kicks.gifted'), JSON.stringify(gift), { msgID: 'evt-gift-777' });
+    const probe = {
+      platform: 'kick',
+      channelId: 5,
+      platformUserId: '777',
+      ts: '2026-11-23T12:01:00.000Z',
+      isLive: true,
+      viewerCount: 4321,
+      streamStartedAt: '2026-11-23T11:00:00.000Z',
+      title: null,
+      category: null,
+    };
+    await env.messaging.js.publish(env.topology.probes.subject('kick', '5'), JSON.stringify(probe), { msgID: 'probe:5:1' });
+    await waitFor(() => got.length, (n) => n === 2, { what: 'the gift and the viewer count' });
+    expect(Object.fromEntries(got)).toEqual({
+      gift: expect.objectContaining({ type: 'kicks.gifted', eventId: 'evt-gift-777', data: gift.data, seq: expect.any(Number) }),
+      viewers: { seq: expect.any(Number), at: probe.ts, live: true, viewers: 4321 },
+    });
+  });
+
+  it('signs presence channels for a signed-in user, with their id and name, and Soketi accepts it', async () => {
+    const token = signSessionToken({ id: 'alice', name: 'Alice' }, SECRET);
+    const sub = await subscribe(client(token), 'presence-room-r2');
+    expect(sub.ok).toBe(true);
+    if (sub.ok) {
+      const members = (sub.channel as unknown as { members: { me: { id: string; info: { name: string } } } }).members;
+      expect(members.me).toMatchObject({ id: 'alice', info: { name: 'Alice' } });
+    }
+  });
+
+  it('refuses presence without a session, and another user’s private channel, with 403', async () => {
+    expect(await subscribe(client(), 'presence-room-r3')).toEqual({ ok: false, status: 403 });
+    const bob = signSessionToken({ id: 'bob', name: 'Bob' }, SECRET);
+    expect(await subscribe(client(bob), 'private-user-alice')).toEqual({ ok: false, status: 403 });
+    expect((await subscribe(client(bob), 'private-user-bob')).ok).toBe(true);
+    const forged = signSessionToken({ id: 'bob', name: 'Bob' }, 'not-the-secret-0123456789abcdef0123');
+    expect(await subscribe(client(forged), 'presence-room-r3')).toEqual({ ok: false, status: 403 });
+  });
+
+  it('mints LiveKit join tokens: viewers subscribe only, the owner may publish', async () => {
+    const join = async (token: string, room: string) => {
+      const res = await fetch(`${baseUrl}/v1/rooms/${room}/join`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+      return { status: res.status, body: (await res.json()) as { url: string; token: string; error?: { code: string } } };
+    };
+    const verifier = new TokenVerifier(LIVEKIT.apiKey, LIVEKIT.apiSecret);
+    const viewer = await join(signSessionToken({ id: 'v1', name: 'Viewer' }, SECRET), 'stage');
+    expect(viewer.status).toBe(200);
+    expect(viewer.body.url).toBe(LIVEKIT.url);
+    const viewerClaims = await verifier.verify(viewer.body.token);
+    expect(viewerClaims).toMatchObject({ sub: 'v1', name: 'Viewer', video: { room: 'stage', roomJoin: true, canSubscribe: true, canPublish: false, canPublishData: false } });
+    expect((viewerClaims as { exp: number; nbf: number }).exp - (viewerClaims as { nbf: number }).nbf).toBe(LIVEKIT.ttlS);
+    const owner = await join(signSessionToken({ id: 'o1', name: 'Owner', ownsRooms: ['stage'] }, SECRET), 'stage');
+    expect(await verifier.verify(owner.body.token)).toMatchObject({ video: { room: 'stage', canPublish: true, canPublishData: true } });
+    const elsewhere = await join(signSessionToken({ id: 'o1', name: 'Owner', ownsRooms: ['stage'] }, SECRET), 'other');
+    expect(await verifier.verify(elsewhere.body.token)).toMatchObject({ video: { room: 'other', canPublish: false } });
+    const anonymous = await fetch(`${baseUrl}/v1/rooms/stage/join`, { method: 'POST' });
+    expect(anonymous.status).toBe(403);
+  });
+
+  it('limits auth requests per client IP', async () => {
+    const limited = build({ burst: 2, perSecond: 1 });
+    const token = signSessionToken({ id: 'x', name: 'X' }, SECRET);
+    const statuses = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await limited.server.app.inject({
+        method: 'POST',
+        url: '/pusher/auth',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-www-form-urlencoded' },
+        payload: 'socket_id=123.456&channel_name=presence-room-r9',
+      });
+      statuses.push(res.statusCode);
+    }
+    expect(statuses).toEqual([200, 200, 429]);
+    await limited.server.app.close();
+  });
+
+  it('returns what a client missed after a sequence, from the stream, then from Postgres once it aged out', async () => {
+    const subject = env.topology.chat.subject('onair', 'gap');
+    const seqs: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      const m = chat(i, 'gap');
+      const ack = await env.messaging.js.publish(subject, JSON.stringify(m), { msgID: `onair:${m.messageId}` });
+      seqs.push(ack.seq);
+      // Another room's message in between: it must not show up in this room's history.
+      await env.messaging.js.publish(env.topology.chat.subject('onair', 'other'), JSON.stringify(chat(i, 'other')), { msgID: `onair:other-gap-${i}` });
+    }
+    type Page = { items: Array<{ id: string; seq: number }>; next: number; source: string };
+    const history = async (after: number, limit = 100) =>
+      (await (await fetch(`${baseUrl}/v1/rooms/gap/messages?after=${after}&limit=${limit}`)).json()) as Page;
+    const page = await history(seqs[3]!, 5);
+    expect(page).toMatchObject({ source: 'stream', next: seqs[8] });
+    expect(page.items.map((m) => m.id)).toEqual(['gap-4', 'gap-5', 'gap-6', 'gap-7', 'gap-8']);
+    expect(page.items.map((m) => m.seq)).toEqual(seqs.slice(4, 9));
+    expect(await history(seqs[11]!)).toEqual({ items: [], next: seqs[11], source: 'stream' });
+
+    // Age the start of the stream out; chat-writer had stored those rows with their sequences.
+    await insertChatMessages(
+      handle.db,
+      seqs.slice(0, 6).map((seq, i) => ({ ...chat(i, 'gap'), repliesTo: null, streamSeq: seq })),
+    );
+    await env.messaging.jsm.streams.purge(env.topology.chat.stream, { seq: seqs[6]! });
+    const old = await history(0, 3);
+    expect(old.source).toBe('history');
+    expect(old.items.map((m) => [m.id, m.seq])).toEqual([['gap-0', seqs[0]], ['gap-1', seqs[1]], ['gap-2', seqs[2]]]);
+    const bad = await fetch(`${baseUrl}/v1/rooms/gap/messages?after=-1`);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('invalid_query');
+  });
+});

@@ -1,0 +1,61 @@
+import Pusher from 'pusher';
+import { createTopology, streamDefinitions, streamLimits } from '@onair/contracts';
+import { connectMessaging, ensureStreams } from '@onair/messaging';
+import { createDb, ensureDatabaseExists, migrateToLatest } from '@onair/database';
+import {
+  createLogger,
+  createMetricsRegistry,
+  createRateLimiter,
+  createShutdown,
+  handleSignals,
+  loadConfigOrExit,
+} from '@onair/service-kit';
+import { buildApp } from './app';
+import { parseGatewayConfig } from './config';
+
+const config = loadConfigOrExit(() => parseGatewayConfig(process.env));
+const logger = createLogger({ service: 'realtime-gateway', level: config.LOG_LEVEL });
+const registry = createMetricsRegistry('realtime-gateway');
+const topology = createTopology(config.NATS_NAMESPACE);
+const messaging = await connectMessaging({ url: config.NATS_URL, name: 'realtime-gateway', logger });
+await ensureStreams(messaging.jsm, streamDefinitions(topology, streamLimits(config)));
+await ensureDatabaseExists(config.DATABASE_URL);
+const db = createDb({ url: config.DATABASE_URL, poolMax: config.DB_POOL_MAX, applicationName: 'realtime-gateway' });
+await migrateToLatest(db.db);
+
+const pusher = new Pusher({
+  appId: config.PUSHER_APP_ID,
+  key: config.PUSHER_APP_KEY,
+  secret: config.PUSHER_APP_SECRET,
+  host: config.PUSHER_HOST,
+  port: String(config.PUSHER_PORT),
+  useTLS: config.PUSHER_USE_TLS,
+});
+if (!config.LIVEKIT_API_KEY) logger.warn('LIVEKIT_API_KEY not set: /v1/rooms/:roomId/join answers 503');
+
+const gateway = buildApp({
+  logger,
+  registry,
+  messaging,
+  topology,
+  pusher,
+  sessionSecret: config.SESSION_JWT_SECRET,
+  rateLimiter: createRateLimiter({ burst: config.AUTH_RATE_BURST, perSecond: config.AUTH_RATE_PER_S }),
+  coalesceWindowMs: config.COALESCE_WINDOW_MS,
+  db,
+  ...(config.LIVEKIT_API_KEY
+    ? { livekit: { url: config.LIVEKIT_URL, apiKey: config.LIVEKIT_API_KEY, apiSecret: config.LIVEKIT_API_SECRET, ttlS: config.LIVEKIT_TOKEN_TTL_S } }
+    : {}),
+});
+
+const shutdown = createShutdown(logger, [
+  { name: 'http: refuse new work', run: () => gateway.server.startDraining() },
+  { name: 'fan-out: send what is gathered', run: () => gateway.stop() },
+  { name: 'http: close', run: () => gateway.server.app.close() },
+  { name: 'nats: drain', run: () => messaging.drain() },
+  { name: 'postgres: end pool', run: () => db.close() },
+]);
+handleSignals(shutdown, logger, config.SHUTDOWN_GRACE_MS);
+
+await gateway.server.app.listen({ host: config.HOST, port: config.PORT });
+await gateway.start();

@@ -1,0 +1,73 @@
+import type { Analytics } from '@onair/analytics';
+import type { Topology } from '@onair/contracts';
+import type { Db } from '@onair/database';
+import { createJobRunner, type JobRunner } from '@onair/jobs';
+import type { Messaging } from '@onair/messaging';
+import type { Notifier } from '@onair/notifier';
+import { createHttpServer, startPeriodic, type HttpServer, type Logger, type Periodic } from '@onair/service-kit';
+import type { Registry } from 'prom-client';
+import { summaryJobs } from './jobs';
+import { registerReadApi } from './read-api/routes';
+
+export interface SummaryDeps {
+  logger: Logger;
+  registry: Registry;
+  messaging: Messaging;
+  topology: Topology;
+  db: Db;
+  /** Set once ClickHouse is reachable; until then (or without it) summaries come from Postgres. */
+  analytics?: () => Analytics | undefined;
+  notifier?: Notifier;
+  retentionDays: number;
+  worker: string;
+  /** Bearer token of the admin read API. */
+  adminToken: string;
+  now?: () => Date;
+}
+
+export interface SummaryService {
+  server: HttpServer;
+  jobs: JobRunner;
+  /** Starts the job workers and the enqueue tick. */
+  start(options: { tickMs: number }): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Builds the summary service without listening or running jobs. */
+export function buildApp(deps: SummaryDeps): SummaryService {
+  const server = createHttpServer({
+    logger: deps.logger,
+    registry: deps.registry,
+    readiness: { nats: () => deps.messaging.connected, postgres: () => deps.db.ping() },
+  });
+  const jobs = createJobRunner({
+    messaging: deps.messaging,
+    topology: deps.topology,
+    db: deps.db.db,
+    jobs: summaryJobs({
+      db: deps.db.db,
+      ...(deps.analytics ? { analytics: deps.analytics } : {}),
+      ...(deps.notifier ? { notifier: deps.notifier } : {}),
+      retentionDays: deps.retentionDays,
+      ...(deps.now ? { now: deps.now } : {}),
+    }),
+    worker: deps.worker,
+    logger: deps.logger,
+    registry: deps.registry,
+    ...(deps.now ? { now: deps.now } : {}),
+  });
+  registerReadApi(server.app, { db: deps.db.db, adminToken: deps.adminToken });
+  let tick: Periodic | undefined;
+  return {
+    server,
+    jobs,
+    async start(options) {
+      await jobs.start();
+      tick = startPeriodic({ name: 'job enqueue', tick: () => jobs.tick(), intervalMs: options.tickMs, jitterMs: options.tickMs / 10, logger: deps.logger });
+    },
+    async stop() {
+      await tick?.stop();
+      await jobs.stop();
+    },
+  };
+}

@@ -1,0 +1,30 @@
+import { hostname } from 'node:os';
+import { commonConfig, ConfigError, int, optionalUrl, parseConfig, str, url } from '@onair/service-kit';
+
+const shape = {
+  ...commonConfig(8083),
+  DATABASE_URL: url({ default: 'postgres://postgres@127.0.0.1:5432/onair', protocols: ['postgres', 'postgresql'] }),
+  DB_POOL_MAX: int({ default: 4, min: 1 }),
+  CLICKHOUSE_URL: optionalUrl({ default: 'http://127.0.0.1:8123', protocols: ['http', 'https'] }),
+  CLICKHOUSE_DATABASE: str({ default: 'onair' }),
+  TELEGRAM_API_BASE: url({ default: 'https://api.telegram.org', protocols: ['http', 'https'] }),
+  /** Bot token and chat for the daily message; both empty: no message (said in the log). */
+  TELEGRAM_BOT_TOKEN: str({ default: '', allowEmpty: true }),
+  TELEGRAM_CHAT_ID: str({ default: '', allowEmpty: true }),
+  /** Days of probes and chat kept in Postgres; older monthly partitions are dropped. */
+  RETENTION_DAYS: int({ default: 90, min: 1 }),
+  /** How often each replica checks for due jobs, in ms. */
+  JOB_TICK_MS: int({ default: 30_000, min: 1_000 }),
+  /** Bearer token of the admin read API (at least 24 characters). */
+  ADMIN_TOKEN: str(),
+  /** Name of this worker in job_runs. */
+  WORKER_ID: str({ default: `${hostname()}-${process.pid}` }),
+};
+
+export type SummaryConfig = ReturnType<typeof parseSummaryConfig>;
+
+export function parseSummaryConfig(env: Record<string, string | undefined>) {
+  const config = parseConfig(shape, env);
+  if (config.ADMIN_TOKEN.length < 24) throw new ConfigError('ADMIN_TOKEN', 'must be at least 24 characters');
+  return config;
+}

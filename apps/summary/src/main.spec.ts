@@ -1,0 +1,19 @@
+import { afterAll } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { createTestDatabase } from '@onair/database/testing';
+import { createTestTopology } from '@onair/messaging/testing';
+import { describeServiceProcess } from '@onair/service-kit/testing';
+
+const db = await createTestDatabase('summary_main');
+// Its own NATS namespace: the service's streams and job requests must not meet the dev stack's.
+const nats = await createTestTopology('summary-main');
+afterAll(async () => {
+  await nats.cleanup();
+  await db.drop();
+});
+
+describeServiceProcess('summary', {
+  main: fileURLToPath(new URL('./main.ts', import.meta.url)),
+  env: { NATS_NAMESPACE: nats.topology.namespace, DATABASE_URL: db.url, CLICKHOUSE_URL: '', LOG_LEVEL: 'info', ADMIN_TOKEN: 'main-spec-admin-token-0123456789' },
+  badVariable: ['DATABASE_URL', 'mysql://127.0.0.1/onair'],
+});

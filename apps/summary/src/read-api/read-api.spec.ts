@@ -1,0 +1,131 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { sql } from 'kysely';
+import { createDb, migrateToLatest, type Db } from '@onair/database';
+import { createTestDatabase } from '@onair/database/testing';
+import { createTestTopology } from '@onair/messaging/testing';
+import { createMetricsRegistry } from '@onair/service-kit';
+import { buildApp, type SummaryService } from '../app';
+
+const TOKEN = 'read-api-spec-admin-token-0123456789';
+let env: Awaited<ReturnType<typeof createTestTopology>>;
+let testDb: Awaited<ReturnType<typeof createTestDatabase>>;
+let handle: Db;
+let service: SummaryService;
+
+beforeAll(async () => {
+  env = await createTestTopology('summary-read-api');
+  testDb = await createTestDatabase('summary_read_api');
+  handle = createDb({ url: testDb.url, poolMax: 4 });
+  await migrateToLatest(handle.db, new Date('2026-11-23T00:00:00Z'));
+  // 45 streamers: "Streamer 01" … "Streamer 45", one Kick channel each; every third was live recently.
+  await sql`
+    INSERT INTO streamers (display_name, status) SELECT 'Streamer ' || lpad(g::text, 2, '0'), 'active' FROM generate_series(1, 45) g`.execute(handle.db);
+  await sql`INSERT INTO streamer_channels (streamer_id, platform, platform_user_id, slug) SELECT id, 'kick', (9000 + id)::text, 'chan' || id FROM streamers`.execute(handle.db);
+  await sql`
+    INSERT INTO probe_schedule (channel_id, next_probe_at, last_probed_at, last_is_live)
+    SELECT id, now(), timestamptz '2026-11-23T12:00:00Z' + make_interval(mins => id::int), id % 3 = 0 FROM streamer_channels`.execute(handle.db);
+  // What the prober records when it sees a channel live.
+  await sql`UPDATE streamers SET last_live_at = timestamptz '2026-11-23T12:00:00Z' + make_interval(mins => id::int) WHERE id % 3 = 0`.execute(handle.db);
+  service = buildApp({
+    logger: pino({ level: 'silent' }),
+    registry: createMetricsRegistry('summary'),
+    messaging: env.messaging,
+    topology: env.topology,
+    db: handle,
+    retentionDays: 90,
+    worker: 'read-api',
+    adminToken: TOKEN,
+  });
+  await service.server.app.ready();
+});
+afterAll(async () => {
+  await service?.server.app.close();
+  await env?.cleanup();
+  await handle?.close();
+  await testDb?.drop();
+});
+
+const get = (url: string, token: string | null = TOKEN) =>
+  service.server.app.inject({ method: 'GET', url, headers: token ? { authorization: `Bearer ${token}` } : {} });
+
+describe('read API', () => {
+  it('refuses requests without the admin token', async () => {
+    for (const token of [null, 'wrong-token', `${TOKEN}x`]) {
+      const res = await get('/v1/streamers', token);
+      expect(res.statusCode).toBe(401);
+      expect(res.json().error.code).toBe('unauthorized');
+    }
+    expect((await get('/v1/jobs', null)).statusCode).toBe(401);
+  });
+
+  it('pages through every streamer exactly once, with the total, at the edges', async () => {
+    const seen: number[] = [];
+    for (let offset = 0; offset < 50; offset += 20) {
+      const page = (await get(`/v1/streamers?limit=20&offset=${offset}&sort=name`)).json();
+      expect(page.total).toBe(45);
+      seen.push(...page.items.map((i: { id: number }) => i.id));
+    }
+    expect(seen).toEqual(Array.from({ length: 45 }, (_, i) => i + 1));
+    const past = (await get('/v1/streamers?limit=20&offset=45')).json();
+    expect(past).toEqual({ total: 45, limit: 20, offset: 45, items: [] });
+    const last = (await get('/v1/streamers?limit=1&offset=44&sort=name')).json();
+    expect(last.items.map((i: { displayName: string }) => i.displayName)).toEqual(['Streamer 45']);
+  });
+
+  it('searches names and slugs, case-insensitively, treating % and _ literally', async () => {
+    expect((await get('/v1/streamers?q=streamer%200')).json().total).toBe(9);
+    expect((await get('/v1/streamers?q=CHAN45')).json().items.map((i: { id: number }) => i.id)).toEqual([45]);
+    expect((await get('/v1/streamers?q=%25')).json().total).toBe(0);
+    expect((await get('/v1/streamers?q=_')).json().total).toBe(0);
+  });
+
+  it('sorts by last activity, most recent first, never-live last', async () => {
+    const page = (await get('/v1/streamers?limit=3')).json();
+    expect(page.items.map((i: { id: number }) => i.id)).toEqual([45, 42, 39]);
+    expect(page.items[0].lastActivityAt).toBe('2026-11-23T12:45:00.000Z');
+    const tail = (await get('/v1/streamers?limit=1&offset=44')).json();
+    expect(tail.items[0].lastActivityAt).toBeNull();
+  });
+
+  it.each([
+    ['/v1/streamers?limit=0', 'invalid_query'],
+    ['/v1/streamers?limit=101', 'invalid_query'],
+    ['/v1/streamers?offset=-1', 'invalid_query'],
+    ['/v1/streamers?sort=random', 'invalid_query'],
+    ['/v1/streamers?limit=abc', 'invalid_query'],
+    ['/v1/streamers?bogus=1', 'invalid_query'],
+    ['/v1/summaries?day=yesterday', 'invalid_query'],
+    ['/v1/summaries?day=2026-13-45', 'invalid_query'],
+    ['/v1/jobs?status=exploded', 'invalid_query'],
+    ['/v1/streamers/abc', 'invalid_params'],
+  ])('answers %s with 400 %s', async (url, code) => {
+    const res = await get(url);
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.code).toBe(code);
+  });
+
+  it('shows one streamer with its channels, and 404 for an unknown one', async () => {
+    const res = (await get('/v1/streamers/3')).json();
+    expect(res).toMatchObject({ id: 3, displayName: 'Streamer 03', status: 'active', channels: [{ id: 3, platform: 'kick', platformUserId: '9003', slug: 'chan3', live: true, latestProbe: null, lastChatAt: null }] });
+    const missing = await get('/v1/streamers/999');
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json().error.code).toBe('not_found');
+  });
+
+  it('lists summaries and job runs, and serves its OpenAPI document', async () => {
+    await sql`
+      INSERT INTO daily_summaries (day, channel_id, viewer_hours, live_minutes, streams, peak_viewers, avg_viewers, chat_messages, unique_chatters, computed_at, source)
+      VALUES ('2026-11-22', 3, 12.5, 60, 1, 20, 12.5, 7, 3, now(), 'postgres')`.execute(handle.db);
+    await sql`
+      INSERT INTO job_runs (name, period_key, attempt, status, worker, started_at, finished_at)
+      VALUES ('daily-summary', '2026-11-22', 1, 'succeeded', 'w', '2026-11-23T00:05:00Z', '2026-11-23T00:05:02.5Z')`.execute(handle.db);
+    const summaries = (await get('/v1/summaries?day=2026-11-22&streamerId=3')).json();
+    expect(summaries.items).toEqual([expect.objectContaining({ day: '2026-11-22', channelId: 3, streamerId: 3, viewerHours: 12.5, chatMessages: 7 })]);
+    expect((await get('/v1/summaries?day=2026-11-21')).json().items).toEqual([]);
+    const jobs = (await get('/v1/jobs?name=daily-summary&status=succeeded')).json();
+    expect(jobs.items).toEqual([expect.objectContaining({ name: 'daily-summary', periodKey: '2026-11-22', durationMs: 2500 })]);
+    const doc = (await service.server.app.inject('/openapi.json')).json();
+    expect(Object.keys(doc.paths).sort()).toEqual(['/v1/jobs', '/v1/streamers', '/v1/streamers/{id}', '/v1/summaries']);
+  });
+});

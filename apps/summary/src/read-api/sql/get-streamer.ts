@@ -1,0 +1,47 @@
+import { sql, type Kysely } from 'kysely';
+
+/** A streamer with each channel's live status, latest probe and last chat message time. */
+export async function getStreamer(db: Kysely<any>, id: number) {
+  const { rows: streamers } = await sql<{ id: number; display_name: string; status: string; created_at: Date }>`
+    SELECT id, display_name, status, created_at FROM streamers WHERE id = ${id}`.execute(db);
+  const streamer = streamers[0];
+  if (!streamer) return undefined;
+  const { rows: channels } = await sql<{
+    id: number;
+    platform: string;
+    platform_user_id: string;
+    slug: string;
+    live: boolean | null;
+    probe_ts: Date | null;
+    is_live: boolean | null;
+    viewer_count: number | null;
+    title: string | null;
+    category: string | null;
+    last_chat_at: Date | null;
+  }>`
+    SELECT c.id, c.platform, c.platform_user_id, c.slug, p.last_is_live AS live,
+           lp.ts AS probe_ts, lp.is_live, lp.viewer_count, lp.title, lp.category,
+           (SELECT max(m.sent_at) FROM chat_messages m WHERE m.platform = c.platform AND m.channel_id = c.platform_user_id) AS last_chat_at
+    FROM streamer_channels c
+    LEFT JOIN probe_schedule p ON p.channel_id = c.id
+    LEFT JOIN LATERAL (SELECT * FROM probes pr WHERE pr.channel_id = c.id ORDER BY pr.ts DESC LIMIT 1) lp ON true
+    WHERE c.streamer_id = ${id}
+    ORDER BY c.id`.execute(db);
+  return {
+    id: Number(streamer.id),
+    displayName: streamer.display_name,
+    status: streamer.status,
+    createdAt: streamer.created_at.toISOString(),
+    channels: channels.map((c) => ({
+      id: Number(c.id),
+      platform: c.platform,
+      platformUserId: c.platform_user_id,
+      slug: c.slug,
+      live: c.live ?? false,
+      latestProbe: c.probe_ts
+        ? { ts: c.probe_ts.toISOString(), isLive: c.is_live, viewerCount: c.viewer_count, title: c.title, category: c.category }
+        : null,
+      lastChatAt: c.last_chat_at ? c.last_chat_at.toISOString() : null,
+    })),
+  };
+}
