@@ -1,0 +1,113 @@
+import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { connectAnalytics, dropAnalyticsDatabase, type Analytics } from '@onair/analytics';
+import { createDb, type Db } from '@onair/database';
+import { createTestDatabase } from '@onair/database/testing';
+import { createTestTopology } from '@onair/messaging/testing';
+import { freePortForTests, spawnService, waitFor, type SpawnedService } from '@onair/service-kit/testing';
+
+/**
+ * The platform's promise end to end, on real processes: a signed Kick `chat.message.sent` webhook sent
+ * over HTTP to ingest becomes one row in Postgres and one in ClickHouse, written by chat-writer.
+ */
+const CLICKHOUSE_URL = process.env['CLICKHOUSE_URL'] || 'http://127.0.0.1:8123';
+const CH_DATABASE = 'onair_test_e2e_chat';
+const app = (name: string) => fileURLToPath(new URL(`../../apps/${name}/src/main.ts`, import.meta.url));
+
+const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+let env: Awaited<ReturnType<typeof createTestTopology>>;
+let testDb: Awaited<ReturnType<typeof createTestDatabase>>;
+let db: Db;
+let analytics: Analytics;
+let ingest: SpawnedService;
+let writer: SpawnedService;
+let ingestPort: number;
+
+beforeAll(async () => {
+  env = await createTestTopology('e2e-chat');
+  testDb = await createTestDatabase('e2e_chat');
+  await dropAnalyticsDatabase(CLICKHOUSE_URL, CH_DATABASE);
+  const common = {
+    NATS_NAMESPACE: env.topology.namespace,
+    DATABASE_URL: testDb.url,
+    CLICKHOUSE_URL,
+    CLICKHOUSE_DATABASE: CH_DATABASE,
+    LOG_LEVEL: 'warn',
+  };
+  ingestPort = await freePortForTests();
+  [ingest, writer] = await Promise.all([
+    spawnService({
+      main: app('ingest'),
+      port: ingestPort,
+      env: {
+        ...common,
+        SESSION_JWT_SECRET: 'e2e-secret-0123456789abcdefghijklmnop',
+        KICK_PUBLIC_KEY: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+      },
+    }),
+    spawnService({ main: app('chat-writer'), port: await freePortForTests(), env: common }),
+  ]);
+  db = createDb({ url: testDb.url, poolMax: 2 });
+  analytics = await connectAnalytics({ url: CLICKHOUSE_URL, database: CH_DATABASE });
+});
+
+afterAll(async () => {
+  await Promise.all([ingest?.kill('SIGTERM'), writer?.kill('SIGTERM')]);
+  await db?.close();
+  await analytics?.close();
+  await env?.cleanup();
+  await testDb?.drop();
+  await dropAnalyticsDatabase(CLICKHOUSE_URL, CH_DATABASE);
+});
+
+describe('chat pipeline', () => {
+  it('takes a signed Kick chat webhook over HTTP into Postgres and ClickHouse, once', async () => {
+    const messageId = randomUUID();
+    const timestamp = new Date().toISOString();
+    const body = JSON.stringify({
+      message_id: messageId,
+      broadcaster: { user_id: 1001, username: 'streamer', channel_slug: 'streamer' },
+      sender: { user_id: 2002, username: 'viewer', channel_slug: 'viewer' },
+      content: 'end to end',
+      emotes: [],
+      created_at: timestamp,
+    });
+    const headers = {
+      'content-type': 'application/json',
+      'kick-event-message-id': `evt-${messageId}`,
+      'kick-event-message-timestamp': timestamp,
+      'kick-event-signature': sign('sha256', Buffer.from(`evt-${messageId}.${timestamp}.${body}`), privateKey).toString('base64'),
+      'kick-event-type': 'chat.message.sent',
+      'kick-event-version': '1',
+    };
+    const first = await fetch(`http://127.0.0.1:${ingestPort}/webhooks/kick`, { method: 'POST', headers, body });
+    expect(first.status).toBe(202);
+    expect(await first.json()).toEqual({ accepted: true, duplicate: false });
+    // Kick retries a webhook it thinks failed: the retry is recognised and nothing doubles.
+    const retry = await fetch(`http://127.0.0.1:${ingestPort}/webhooks/kick`, { method: 'POST', headers, body });
+    expect(await retry.json()).toEqual({ accepted: true, duplicate: true });
+
+    const rows = await waitFor(
+      async () => (await sql<{ content: string; channel_id: string }>`SELECT content, channel_id FROM chat_messages WHERE message_id = ${messageId}`.execute(db.db)).rows,
+      (r) => r.length > 0,
+      { what: 'the row in Postgres' },
+    );
+    expect(rows).toEqual([{ content: 'end to end', channel_id: '1001' }]);
+
+    const chRows = await waitFor(
+      async () => {
+        const result = await analytics.client.query({
+          query: 'SELECT content, channel_id FROM chat_messages FINAL WHERE message_id = {id:String}',
+          query_params: { id: messageId },
+          format: 'JSONEachRow',
+        });
+        return result.json<{ content: string; channel_id: string }>();
+      },
+      (r) => r.length > 0,
+      { what: 'the row in ClickHouse' },
+    );
+    expect(chRows).toEqual([{ content: 'end to end', channel_id: '1001' }]);
+  });
+});

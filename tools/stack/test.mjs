@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+// `npm test`: every project's test target, one project at a time (they share one stack, and
+// tests that reset tables or streams must not race each other). Extra arguments go to nx,
+// e.g. `npm test -- --projects=ingest`.
+import { defaultLog, ensureAptTool, runWithStack, StackError } from './stack.mjs';
+
+// The alert rules' unit tests run on Prometheus' own promtool (Debian package `prometheus`).
+try {
+  await ensureAptTool('promtool', 'prometheus');
+} catch (err) {
+  defaultLog(err instanceof StackError ? err.message : String(err));
+  process.exit(1);
+}
+
+await runWithStack([['nx', 'run-many', '-t', 'test', '--parallel=1', '--outputStyle=stream', ...process.argv.slice(2)]]);
