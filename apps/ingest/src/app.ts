@@ -4,6 +4,7 @@ import { createHttpServer, HttpError, type HttpServer, type Logger } from '@onai
 import type { Registry } from 'prom-client';
 import { registerKickWebhook } from './kick/webhook-route';
 import type { KickKey } from './kick/signature';
+import { registerLiveKitWebhook } from './livekit/webhook-route';
 import { registerRoomMessages } from './rooms/messages-route';
 import { createPublisher } from './publisher';
 import type { RateLimiter } from '@onair/service-kit';
@@ -20,6 +21,8 @@ export interface IngestDeps {
   publishTimeoutMs: number;
   /** Largest accepted webhook clock difference, in ms. */
   kickMaxSkewMs: number;
+  /** LiveKit API credentials that sign its webhooks; absent: the LiveKit webhook answers 503. */
+  livekit?: { apiKey: string; apiSecret: string };
   /** Clock, injectable for tests. */
   now?: () => number;
 }
@@ -52,6 +55,13 @@ export function buildApp(deps: IngestDeps): HttpServer {
     publish,
     registry: deps.registry,
     maxSkewMs: deps.kickMaxSkewMs,
+    now,
+  });
+  registerLiveKitWebhook(app, {
+    ...(deps.livekit ? { credentials: deps.livekit } : {}),
+    topology: deps.topology,
+    publish,
+    registry: deps.registry,
     now,
   });
   registerRoomMessages(app, {

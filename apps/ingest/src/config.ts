@@ -15,6 +15,9 @@ const shape = {
   ROOM_RATE_BURST: int({ default: 10, min: 1 }),
   /** … and per second after that. */
   ROOM_RATE_PER_S: int({ default: 2, min: 1 }),
+  /** LiveKit API key and secret that sign its webhooks; empty: POST /webhooks/livekit answers 503. */
+  LIVEKIT_API_KEY: str({ default: '', allowEmpty: true }),
+  LIVEKIT_API_SECRET: str({ default: '', allowEmpty: true }),
   /** Milliseconds to wait for JetStream's PubAck before answering 503. */
   PUBLISH_TIMEOUT_MS: int({ default: 2_000, min: 100 }),
 };
@@ -25,6 +28,9 @@ export function parseIngestConfig(env: Record<string, string | undefined>) {
   const config = parseConfig(shape, env);
   if (config.SESSION_JWT_SECRET.length < 32) {
     throw new ConfigError('SESSION_JWT_SECRET', 'must be at least 32 characters');
+  }
+  if (config.LIVEKIT_API_KEY && !config.LIVEKIT_API_SECRET) {
+    throw new ConfigError('LIVEKIT_API_SECRET', 'is required when LIVEKIT_API_KEY is set');
   }
   return { ...config, kickPublicKey: readKickKey(config.KICK_PUBLIC_KEY, config.KICK_PUBLIC_KEY_FILE) };
 }

@@ -1,20 +1,12 @@
 import { ChatMessage, compileValidator } from '@onair/contracts';
 import { decodeBatch, type BatchContext, type JsMsg } from '@onair/messaging';
+import type { ChatItem } from '@onair/room-client';
 import { createCoalescer } from './coalescer';
 import type { TriggerQueue } from './trigger-queue';
 
-const validator = compileValidator(ChatMessage);
+export type { ChatItem };
 
-/** A chat message as browsers receive it inside a `chat` event. */
-export interface ChatItem {
-  /** Chat stream sequence: clients detect gaps and order with it. */
-  seq: number;
-  id: string;
-  platform: string;
-  sender: { id: string; name: string };
-  content: string;
-  sentAt: string;
-}
+const validator = compileValidator(ChatMessage);
 
 /** Pusher channel of a room: first-party rooms by id, platform channels as `<platform>-<id>`. */
 export function roomChannel(platform: string, channelId: string): string {
@@ -28,13 +20,14 @@ const MAX_EVENT_BYTES = 9_500;
  * Splits a room's items into `chat` events under the size limit, each naming the first and last
  * stream sequence it covers, so a client can tell when it missed one.
  */
-export function chatEvents(channel: string, items: ChatItem[]): Array<{ channel: string; name: string; data: string }> {
+export function chatEvents(channel: string, items: ChatItem[], prev?: number): Array<{ channel: string; name: string; data: string }> {
   const events: Array<{ channel: string; name: string; data: string }> = [];
   let current: ChatItem[] = [];
   let size = 0;
   const push = () => {
     if (current.length === 0) return;
-    const payload = { seq: [current[0]!.seq, current.at(-1)!.seq], messages: current };
+    const payload = { seq: [current[0]!.seq, current.at(-1)!.seq], ...(prev !== undefined ? { prev } : {}), messages: current };
+    prev = current.at(-1)!.seq;
     events.push({ channel, name: 'chat', data: JSON.stringify(payload) });
     current = [];
     size = 0;
@@ -54,10 +47,17 @@ export function chatEvents(channel: string, items: ChatItem[]): Array<{ channel:
  * once every message in it has been handed to the Pusher server.
  */
 export function createChatFanout(options: { triggers: TriggerQueue; windowMs: number }) {
+  // The last sequence sent per room, so each event names the one before it and a client that lacks it
+  // knows it missed something. Bounded: a forgotten room's next event simply carries no `prev`.
+  const lastSent = new Map<string, number>();
   const coalescer = createCoalescer<ChatItem>({
     windowMs: options.windowMs,
     send: async (channel, items) => {
-      await Promise.all(chatEvents(channel, items).map((event) => options.triggers.send(event)));
+      const events = chatEvents(channel, items, lastSent.get(channel));
+      lastSent.delete(channel);
+      lastSent.set(channel, items.at(-1)!.seq);
+      if (lastSent.size > 100_000) lastSent.delete(lastSent.keys().next().value!);
+      await Promise.all(events.map((event) => options.triggers.send(event)));
     },
   });
   return {

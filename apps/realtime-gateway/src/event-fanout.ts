@@ -16,6 +16,13 @@ const EVENT_NAMES: Record<string, string> = {
   'livestream.status.updated': 'live',
   'livestream.metadata.updated': 'room-state',
   'moderation.banned': 'room-state',
+  // LiveKit's webhooks, verified and stored by ingest: who is on stage in a first-party room.
+  'livekit.room_started': 'room-state',
+  'livekit.room_finished': 'room-state',
+  'livekit.participant_joined': 'room-state',
+  'livekit.participant_left': 'room-state',
+  'livekit.track_published': 'room-state',
+  'livekit.track_unpublished': 'room-state',
 };
 
 /**

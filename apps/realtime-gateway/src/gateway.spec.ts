@@ -6,7 +6,8 @@ import { TokenVerifier } from 'livekit-server-sdk';
 import type { ChatMessage } from '@onair/contracts';
 import { createTestTopology } from '@onair/messaging/testing';
 import { createMetricsRegistry, createRateLimiter } from '@onair/service-kit';
-import { waitFor } from '@onair/service-kit/testing';
+import { startTcpProxy, waitFor } from '@onair/service-kit/testing';
+import { createRoomFeed, type ChatItem } from '@onair/room-client';
 import { signSessionToken } from '@onair/session';
 import { createDb, insertChatMessages, migrateToLatest, type Db } from '@onair/database';
 import { createTestDatabase } from '@onair/database/testing';
@@ -34,10 +35,10 @@ let gateway: Gateway;
 let baseUrl: string;
 const clients: PusherClient[] = [];
 
-function client(token?: string): PusherClient {
+function client(token?: string, wsPort = PUSHER.port): PusherClient {
   const c = new PusherClient(PUSHER.key, {
     wsHost: PUSHER.host,
-    wsPort: PUSHER.port,
+    wsPort,
     forceTLS: false,
     enabledTransports: ['ws'],
     cluster: 'mt1',
@@ -160,6 +161,24 @@ describe('realtime gateway', () => {
     });
   });
 
+  it('turns LiveKit webhooks stored by ingest into room-state events on the room', async () => {
+    const viewer = client();
+    const sub = await subscribe(viewer, 'room-stage');
+    const got: unknown[] = [];
+    if (sub.ok) sub.channel.bind('room-state', (p: unknown) => got.push(p));
+    const joined = {
+      platform: 'onair',
+      eventId: 'EV_stage_join',
+      type: 'livekit.participant_joined',
+      channelId: 'stage',
+      receivedAt: '2026-11-23T12:00:00.000Z',
+      data: { event: 'participant_joined', room: { sid: 'RM_1', name: 'stage', numParticipants: 1 }, participant: { sid: 'PA_1', identity: 'u1', name: 'Ada' }, createdAt: 1 },
+    };
+    await env.messaging.js.publish(env.topology.events.subject('onair', 'stage', joined.type), JSON.stringify(joined), { msgID: 'livekit:EV_stage_join' });
+    await waitFor(() => got.length, (n) => n === 1, { what: 'the room-state event' });
+    expect(got[0]).toEqual({ seq: expect.any(Number), type: 'livekit.participant_joined', eventId: 'EV_stage_join', at: joined.receivedAt, data: joined.data });
+  });
+
   it('signs presence channels for a signed-in user, with their id and name, and Soketi accepts it', async () => {
     const token = signSessionToken({ id: 'alice', name: 'Alice' }, SECRET);
     const sub = await subscribe(client(token), 'presence-room-r2');
@@ -248,4 +267,47 @@ describe('realtime gateway', () => {
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('invalid_query');
   });
+
+  it('a client cut off for 5 s during a burst ends with every message exactly once, in order', async () => {
+    // The socket goes through a TCP proxy we can cut, as a phone losing its network would.
+    const proxy = await startTcpProxy({ host: PUSHER.host, port: PUSHER.port });
+    const viewer = client(undefined, proxy.port);
+    const feed = createRoomFeed({ pusher: viewer, roomId: 'burst', gatewayUrl: baseUrl, after: 0, keep: 10_000, onChange: () => undefined });
+    const connected = () => viewer.connection.state === 'connected';
+    await waitFor(connected, (ok) => ok, { what: 'the viewer connected' });
+
+    let published = 0;
+    let stopAt = Infinity;
+    const burst = (async () => {
+      for (; published < stopAt; published++) {
+        const m = chat(published, 'burst');
+        await env.messaging.js.publish(env.topology.chat.subject('onair', 'burst'), JSON.stringify(m), { msgID: `onair:${m.messageId}` });
+        // Another room keeps chatting too: its sequences interleave with this room's.
+        if (published % 4 === 0) await env.messaging.js.publish(env.topology.chat.subject('onair', 'bystander'), JSON.stringify(chat(published, 'bystander')));
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    })();
+    await waitFor(() => feed.messages().length, (n) => n >= 50, { what: 'the first live messages' });
+    await proxy.down();
+    await waitFor(() => viewer.connection.state, (state) => state !== 'connected', { what: 'the viewer noticing it was cut off' });
+    const cutAt = published;
+    await new Promise((resolve) => setTimeout(resolve, 5_000));
+    await proxy.up();
+    await waitFor(connected, (ok) => ok, { what: 'pusher-js reconnecting by itself' });
+    // The burst goes on for a while after the reconnect: live messages and backfilled ones meet.
+    stopAt = published + 50;
+    await burst;
+    const total = published;
+    expect(total - cutAt).toBeGreaterThan(100); // the client was away for a good part of the burst
+    await waitFor(() => feed.messages().length, (n) => n >= total, { what: 'every message after the reconnect' });
+    await feed.idle();
+    const ids = feed.messages().map((m: ChatItem) => m.id);
+    expect(ids).toEqual(Array.from({ length: total }, (_, i) => `burst-${i}`));
+    const seqs = feed.messages().map((m) => m.seq);
+    expect(new Set(seqs).size).toBe(total);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    feed.close();
+    viewer.disconnect();
+    await proxy.close();
+  }, 120_000);
 });

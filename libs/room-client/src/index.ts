@@ -1,0 +1,2 @@
+export { createRoomFeed } from './room-feed';
+export type { ChatEventPayload, ChatItem, RoomFeed, RoomFeedOptions, PusherLike, ChannelLike } from './room-feed';
