@@ -357,7 +357,17 @@ async function ensureSoketi({ env, log, started }) {
     SOKETI_DEFAULT_APP_ENABLE_CLIENT_MESSAGES: 'true',
     // Its default 3 s wait for sockets to drain only slows every Ctrl-C and test run down.
     SOKETI_SHUTDOWN_GRACE_PERIOD: process.env.SOKETI_SHUTDOWN_GRACE_PERIOD ?? '1000',
-    // SOKETI_DEFAULT_APP_WEBHOOKS (JSON) and other SOKETI_* settings pass through from process.env.
+    // Occupancy and presence webhooks go to the realtime gateway, which turns them into audience counts
+    // on NATS. Soketi drops a webhook it cannot deliver, so starting before the gateway costs nothing.
+    SOKETI_DEFAULT_APP_WEBHOOKS:
+      process.env.SOKETI_DEFAULT_APP_WEBHOOKS ??
+      JSON.stringify([
+        {
+          url: `http://127.0.0.1:${process.env.GATEWAY_PORT ?? 8082}/pusher/webhooks`,
+          event_types: ['channel_occupied', 'channel_vacated', 'member_added', 'member_removed'],
+        },
+      ]),
+    // Other SOKETI_* settings pass through from process.env.
   };
   log(`soketi: starting on ${addr.host}:${addr.port} (app ${env.PUSHER_APP_ID})`);
   const proc = startProcess('soketi', process.execPath, [server, 'start'], { env: soketiEnv, cwd: dir, log, started });

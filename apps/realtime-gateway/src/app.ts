@@ -12,13 +12,18 @@ import { Type, type Static } from '@sinclair/typebox';
 import { HttpError } from '@onair/service-kit';
 import type { Db } from '@onair/database';
 import { createTriggerQueue } from './trigger-queue';
+import { registerPresenceWebhooks } from './presence';
 
 export interface GatewayDeps {
   logger: Logger;
   registry: Registry;
   messaging: Messaging;
   topology: Topology;
-  pusher: Pick<Pusher, 'triggerBatch' | 'authorizeChannel' | 'authenticateUser'>;
+  pusher: Pick<Pusher, 'triggerBatch' | 'authorizeChannel' | 'authenticateUser' | 'get'>;
+  /** The Pusher app's key and secret, which sign the Pusher server's webhooks to us. */
+  pusherApp: { key: string; secret: string };
+  /** Shortest gap between two audience-count readings of one channel. */
+  presenceWindowMs: number;
   sessionSecret: string;
   rateLimiter: RateLimiter;
   coalesceWindowMs: number;
@@ -67,6 +72,16 @@ export function buildApp(deps: GatewayDeps): Gateway {
       return roomHistory({ messaging: deps.messaging, topology: deps.topology, db: deps.db.db }, room, request.query.after, request.query.limit);
     },
   );
+  const presence = registerPresenceWebhooks(server.app, {
+    pusher: deps.pusher,
+    appKey: deps.pusherApp.key,
+    appSecret: deps.pusherApp.secret,
+    messaging: deps.messaging,
+    topology: deps.topology,
+    registry: deps.registry,
+    logger: deps.logger,
+    windowMs: deps.presenceWindowMs,
+  });
   const triggers = createTriggerQueue(deps.pusher, deps.registry);
   const fanout = createChatFanout({ triggers, windowMs: deps.coalesceWindowMs });
   const events = createEventFanout(triggers);
@@ -92,6 +107,7 @@ export function buildApp(deps: GatewayDeps): Gateway {
       await consume(probesToGatewayConsumer(deps.topology), events.handleProbes, 500);
     },
     async stop() {
+      await presence.flushAll();
       await consumers.stop();
       await fanout.coalescer.flushAll();
     },

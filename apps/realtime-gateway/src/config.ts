@@ -16,6 +16,8 @@ const shape = {
   SESSION_JWT_SECRET: str(),
   /** Milliseconds a busy room's chat is gathered into one event (quiet rooms: no wait). */
   COALESCE_WINDOW_MS: int({ default: 100, min: 0, max: 5_000 }),
+  /** Shortest gap, in ms, between two audience-count readings of one channel after Soketi's webhooks. */
+  PRESENCE_WINDOW_MS: int({ default: 1_000, min: 0, max: 60_000 }),
   /** Auth requests one client IP may make in a burst, and per second after. */
   AUTH_RATE_BURST: int({ default: 30, min: 1 }),
   AUTH_RATE_PER_S: int({ default: 5, min: 1 }),

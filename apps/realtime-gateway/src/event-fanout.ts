@@ -23,6 +23,8 @@ const EVENT_NAMES: Record<string, string> = {
   'livekit.participant_left': 'room-state',
   'livekit.track_published': 'room-state',
   'livekit.track_unpublished': 'room-state',
+  // Audience counts the gateway reads from the Pusher server after its webhooks.
+  'presence.count': 'presence',
 };
 
 /**

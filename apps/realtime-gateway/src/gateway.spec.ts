@@ -72,6 +72,8 @@ function build(options: { burst: number; perSecond: number; livekit?: typeof LIV
     sessionSecret: SECRET,
     rateLimiter: createRateLimiter({ burst: options.burst, perSecond: options.perSecond }),
     coalesceWindowMs: 50,
+    pusherApp: { key: PUSHER.key, secret: PUSHER.secret },
+    presenceWindowMs: 100,
     ...(options.livekit ? { livekit: options.livekit } : {}),
     db: handle,
   });

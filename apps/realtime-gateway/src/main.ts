@@ -42,6 +42,8 @@ const gateway = buildApp({
   sessionSecret: config.SESSION_JWT_SECRET,
   rateLimiter: createRateLimiter({ burst: config.AUTH_RATE_BURST, perSecond: config.AUTH_RATE_PER_S }),
   coalesceWindowMs: config.COALESCE_WINDOW_MS,
+  pusherApp: { key: config.PUSHER_APP_KEY, secret: config.PUSHER_APP_SECRET },
+  presenceWindowMs: config.PRESENCE_WINDOW_MS,
   db,
   ...(config.LIVEKIT_API_KEY
     ? { livekit: { url: config.LIVEKIT_URL, apiKey: config.LIVEKIT_API_KEY, apiSecret: config.LIVEKIT_API_SECRET, ttlS: config.LIVEKIT_TOKEN_TTL_S } }
