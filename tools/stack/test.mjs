@@ -4,9 +4,11 @@
 // e.g. `npm test -- --projects=ingest`.
 import { defaultLog, ensureAptTool, runWithStack, StackError } from './stack.mjs';
 
-// The alert rules' unit tests run on Prometheus' own promtool (Debian package `prometheus`).
+// The alert rules' unit tests run on Prometheus' own promtool (Debian package `prometheus`); the room
+// page's e2e test drives Debian's Chromium.
 try {
   await ensureAptTool('promtool', 'prometheus');
+  await ensureAptTool('chromium', 'chromium');
 } catch (err) {
   defaultLog(err instanceof StackError ? err.message : String(err));
   process.exit(1);

@@ -13,6 +13,7 @@ import { HttpError } from '@onair/service-kit';
 import type { Db } from '@onair/database';
 import { createTriggerQueue } from './trigger-queue';
 import { registerPresenceWebhooks } from './presence';
+import { registerRoomPage, type RoomPageOptions } from './page/page-routes';
 
 export interface GatewayDeps {
   logger: Logger;
@@ -22,6 +23,8 @@ export interface GatewayDeps {
   pusher: Pick<Pusher, 'triggerBatch' | 'authorizeChannel' | 'authenticateUser' | 'get'>;
   /** The Pusher app's key and secret, which sign the Pusher server's webhooks to us. */
   pusherApp: { key: string; secret: string };
+  /** What the room page's browsers need to reach the Pusher server (public values). */
+  page: RoomPageOptions;
   /** Shortest gap between two audience-count readings of one channel. */
   presenceWindowMs: number;
   sessionSecret: string;
@@ -72,6 +75,7 @@ export function buildApp(deps: GatewayDeps): Gateway {
       return roomHistory({ messaging: deps.messaging, topology: deps.topology, db: deps.db.db }, room, request.query.after, request.query.limit);
     },
   );
+  registerRoomPage(server.app, deps.page);
   const presence = registerPresenceWebhooks(server.app, {
     pusher: deps.pusher,
     appKey: deps.pusherApp.key,

@@ -9,6 +9,9 @@ const shape = {
   PUSHER_HOST: str({ default: '127.0.0.1' }),
   PUSHER_PORT: int({ default: 6001, min: 1, max: 65535 }),
   PUSHER_USE_TLS: bool({ default: false }),
+  /** Where browsers open their sockets, when not PUSHER_HOST / PUSHER_PORT (e.g. behind a public load balancer). */
+  PUSHER_WS_HOST: str({ default: '', allowEmpty: true }),
+  PUSHER_WS_PORT: int({ default: 0, min: 0, max: 65535 }),
   /** Postgres, read for chat history older than the stream keeps. */
   DATABASE_URL: url({ default: 'postgres://postgres@127.0.0.1:5432/onair', protocols: ['postgres', 'postgresql'] }),
   DB_POOL_MAX: int({ default: 4, min: 1 }),

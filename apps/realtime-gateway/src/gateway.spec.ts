@@ -74,6 +74,7 @@ function build(options: { burst: number; perSecond: number; livekit?: typeof LIV
     coalesceWindowMs: 50,
     pusherApp: { key: PUSHER.key, secret: PUSHER.secret },
     presenceWindowMs: 100,
+    page: { pusher: { key: PUSHER.key, wsHost: PUSHER.host, wsPort: PUSHER.port, forceTLS: false } },
     ...(options.livekit ? { livekit: options.livekit } : {}),
     db: handle,
   });

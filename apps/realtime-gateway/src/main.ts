@@ -44,6 +44,14 @@ const gateway = buildApp({
   coalesceWindowMs: config.COALESCE_WINDOW_MS,
   pusherApp: { key: config.PUSHER_APP_KEY, secret: config.PUSHER_APP_SECRET },
   presenceWindowMs: config.PRESENCE_WINDOW_MS,
+  page: {
+    pusher: {
+      key: config.PUSHER_APP_KEY,
+      wsHost: config.PUSHER_WS_HOST || config.PUSHER_HOST,
+      wsPort: config.PUSHER_WS_PORT || config.PUSHER_PORT,
+      forceTLS: config.PUSHER_USE_TLS,
+    },
+  },
   db,
   ...(config.LIVEKIT_API_KEY
     ? { livekit: { url: config.LIVEKIT_URL, apiKey: config.LIVEKIT_API_KEY, apiSecret: config.LIVEKIT_API_SECRET, ttlS: config.LIVEKIT_TOKEN_TTL_S } }

@@ -43,6 +43,7 @@ beforeAll(async () => {
     pusher: new Pusher({ appId: soketi.app.id, key: soketi.app.key, secret: soketi.app.secret, host: '127.0.0.1', port: String(soketi.port), useTLS: false }),
     pusherApp: { key: soketi.app.key, secret: soketi.app.secret },
     presenceWindowMs: 50,
+    page: { pusher: { key: soketi.app.key, wsHost: '127.0.0.1', wsPort: soketi.port, forceTLS: false } },
     sessionSecret: SECRET,
     rateLimiter: createRateLimiter({ burst: 100, perSecond: 10 }),
     coalesceWindowMs: 50,

@@ -1,0 +1,90 @@
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import { HttpError } from '@onair/service-kit';
+import { parseRoomId } from '../history';
+
+export interface RoomPageOptions {
+  /** What the browser needs to open a socket: public values only, never the secret. */
+  pusher: { key: string; wsHost: string; wsPort: number; forceTLS: boolean };
+}
+
+const SCRIPT = fileURLToPath(new URL('./room-page.browser.ts', import.meta.url));
+
+/**
+ * `GET /rooms/:roomId`: a small live room page (chat, viewers, audience, gifts, room state), and its script
+ * at `/assets/room-page.js`. The script is bundled with esbuild on first request and kept: one file, no
+ * build step to forget, and the page always matches the room client it ships.
+ */
+export function registerRoomPage(app: FastifyInstance, options: RoomPageOptions): void {
+  let bundle: Promise<string> | undefined;
+  const build = async () => {
+    const { build: esbuild } = await import('esbuild');
+    const result = await esbuild({
+      entryPoints: [SCRIPT],
+      bundle: true,
+      format: 'iife',
+      platform: 'browser',
+      target: 'es2020',
+      minify: true,
+      write: false,
+      logLevel: 'silent',
+    });
+    return result.outputFiles[0]!.text;
+  };
+
+  app.get('/assets/room-page.js', async (_request, reply) => {
+    bundle ??= build().catch((error: unknown) => {
+      bundle = undefined;
+      throw error;
+    });
+    return reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=300').send(await bundle);
+  });
+
+  app.get<{ Params: { roomId: string } }>('/rooms/:roomId', async (request, reply) => {
+    const { roomId } = request.params;
+    if (!parseRoomId(roomId)) throw new HttpError(400, 'invalid_room_id', 'Room id must be 1-64 of A-Z a-z 0-9 _ - (or kick-<id>)');
+    const config = JSON.stringify({ roomId, pusher: options.pusher }).replace(/</g, '\\u003c');
+    return reply.type('text/html; charset=utf-8').send(page(roomId, config));
+  });
+}
+
+function page(roomId: string, config: string): string {
+  // roomId passed parseRoomId: [A-Za-z0-9_-] only, safe in HTML as is.
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Room ${roomId} · onair</title>
+<style>
+  body { font: 15px/1.4 system-ui, sans-serif; margin: 0; display: grid; grid-template: auto 1fr / 2fr 1fr; height: 100vh; }
+  header { grid-column: 1 / 3; display: flex; gap: 1.5rem; align-items: baseline; padding: .75rem 1rem; background: #111; color: #eee; }
+  header h1 { font-size: 1.1rem; margin: 0; }
+  #live { font-weight: bold; color: #f55; }
+  #chat { list-style: none; margin: 0; padding: .5rem 1rem; overflow-y: auto; }
+  #chat li { padding: .15rem 0; }
+  aside { border-left: 1px solid #ddd; padding: .5rem 1rem; overflow-y: auto; }
+  aside h2 { font-size: .95rem; margin: .5rem 0; }
+  small { color: #888; }
+</style>
+</head>
+<body data-connection="initialized">
+<header>
+  <h1>Room ${roomId}</h1>
+  <span id="live">offline</span>
+  <span>viewers <b id="viewers">–</b></span>
+  <span>here now <b id="audience">–</b></span>
+  <small id="connection">connecting</small>
+</header>
+<ul id="chat" aria-live="polite"></ul>
+<aside>
+  <h2>Gifts</h2>
+  <ul id="gifts"></ul>
+  <h2>Stage</h2>
+  <p id="room-state"><small>nothing yet</small></p>
+</aside>
+<script type="application/json" id="room-config">${config}</script>
+<script src="/assets/room-page.js"></script>
+</body>
+</html>`;
+}

@@ -1,0 +1,74 @@
+/// <reference lib="dom" />
+/**
+ * The live room page's script, bundled for the browser by `page-routes.ts`: chat through the gap-recovering
+ * room feed, and viewer counts, audience, gifts and room state as they arrive over pusher-js.
+ */
+import Pusher from 'pusher-js';
+import { createRoomFeed, type ChatItem } from '@onair/room-client';
+
+interface PageConfig {
+  roomId: string;
+  pusher: { key: string; wsHost: string; wsPort: number; forceTLS: boolean };
+}
+
+const config = JSON.parse(document.getElementById('room-config')!.textContent!) as PageConfig;
+const $ = (id: string) => document.getElementById(id)!;
+
+const pusher = new Pusher(config.pusher.key, {
+  cluster: 'mt1',
+  wsHost: config.pusher.wsHost,
+  wsPort: config.pusher.wsPort,
+  wssPort: config.pusher.wsPort,
+  forceTLS: config.pusher.forceTLS,
+  enabledTransports: ['ws', 'wss'],
+  disableStats: true,
+});
+pusher.connection.bind('state_change', ({ current }: { current: string }) => {
+  $('connection').textContent = current;
+  document.body.dataset['connection'] = current;
+});
+
+function renderChat(messages: readonly ChatItem[]) {
+  const list = $('chat');
+  const items = messages.map((m) => {
+    const li = document.createElement('li');
+    li.dataset['seq'] = String(m.seq);
+    const who = document.createElement('b');
+    who.textContent = m.sender.name;
+    li.append(who, document.createTextNode(` ${m.content}`));
+    return li;
+  });
+  list.replaceChildren(...items);
+  list.scrollTop = list.scrollHeight;
+}
+
+const feed = createRoomFeed({
+  pusher,
+  roomId: config.roomId,
+  gatewayUrl: location.origin,
+  // Open with the last messages the stream or history still holds.
+  after: 0,
+  keep: 200,
+  onChange: renderChat,
+  onError: (error) => console.warn('chat backfill failed; retried on the next reconnect', error),
+});
+
+feed.channel.bind('viewers', (p: { viewers: number; live: boolean }) => {
+  $('viewers').textContent = String(p.viewers);
+  $('live').textContent = p.live ? 'LIVE' : 'offline';
+});
+feed.channel.bind('live', (p: { data: { is_live?: boolean } }) => {
+  $('live').textContent = p.data.is_live ? 'LIVE' : 'offline';
+});
+feed.channel.bind('presence', (p: { data: { channel: string; subscriptions: number } }) => {
+  if (!p.data.channel.startsWith('presence-')) $('audience').textContent = String(p.data.subscriptions);
+});
+feed.channel.bind('gift', (p: { type: string; data: { sender?: { username?: string }; gifter?: { username?: string }; gift?: { name?: string; amount?: number } } }) => {
+  const li = document.createElement('li');
+  const from = p.data.sender?.username ?? p.data.gifter?.username ?? 'someone';
+  li.textContent = p.data.gift ? `${from} sent ${p.data.gift.name ?? 'a gift'} (${p.data.gift.amount ?? 0})` : `${from}: ${p.type}`;
+  $('gifts').prepend(li);
+});
+feed.channel.bind('room-state', (p: { type: string; data: { event?: string; participant?: { name?: string } } }) => {
+  $('room-state').textContent = `${p.data.event ?? p.type}${p.data.participant?.name ? `: ${p.data.participant.name}` : ''}`;
+});
