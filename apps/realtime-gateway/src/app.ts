@@ -100,7 +100,11 @@ export function buildApp(deps: GatewayDeps): Gateway {
       maxBatch,
       // A quiet room's message must not wait for a batch to fill: the coalescer does the gathering.
       maxWaitMs: 1,
-      concurrency: 8,
+      // A chat batch is held (unacked) until its room's window flushes. With few slots, a hot room's
+      // messages queued behind held batches and waited for a second window (measured: p50 114 ms at a
+      // 100 ms window, against 48 ms for ideal coalescing); holding costs only a promise per batch, and
+      // the consumer's max_ack_pending still bounds what is held.
+      concurrency: 256,
       handle,
     });
   return {

@@ -34,7 +34,7 @@ beforeAll(async () => {
   // The gateway's port must be known before Soketi starts: Soketi's webhook URL names it.
   const port = await freePortForTests();
   baseUrl = `http://127.0.0.1:${port}`;
-  soketi = await startPrivateSoketi({ webhookUrl: `${baseUrl}/pusher/webhooks`, events: PRESENCE_WEBHOOK_EVENTS });
+  soketi = await startPrivateSoketi({ webhooks: { url: `${baseUrl}/pusher/webhooks`, events: PRESENCE_WEBHOOK_EVENTS } });
   gateway = buildApp({
     logger: pino({ level: 'silent' }),
     registry: createMetricsRegistry('realtime-gateway'),

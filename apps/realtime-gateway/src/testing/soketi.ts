@@ -9,17 +9,28 @@ const SOKETI = fileURLToPath(new URL('../../../../.stack/soketi/node_modules/@so
 export interface PrivateSoketi {
   port: number;
   app: { id: string; key: string; secret: string };
+  /** The process id, for CPU and memory readings. */
+  pid: number;
   stop(): Promise<void>;
 }
 
+export interface PrivateSoketiOptions {
+  /** Where Soketi posts its webhooks, and which. */
+  webhooks?: { url: string; events: readonly string[] };
+  /** Several nodes serve one app when they share a NATS adapter (same servers and prefix). */
+  natsAdapter?: { servers: string[]; prefix: string };
+  app?: { id: string; key: string; secret: string };
+}
+
 /**
- * A Soketi of this test's own, for what the shared one cannot do: send its webhooks to this test's
- * gateway. Needs the stack's install (`npm test` makes it).
+ * A Soketi of the caller's own, for what the shared one cannot do: send its webhooks to this test's
+ * gateway, or run as one of several nodes joined by the NATS adapter (the load tool). Needs the stack's
+ * install (`npm test` and the benchmarks make it).
  */
-export async function startPrivateSoketi(options: { webhookUrl: string; events: readonly string[] }): Promise<PrivateSoketi> {
+export async function startPrivateSoketi(options: PrivateSoketiOptions = {}): Promise<PrivateSoketi> {
   if (!existsSync(SOKETI)) throw new Error(`Soketi is not installed at ${SOKETI}: run the tests through \`npm test\` (it installs it)`);
   const [port, metricsPort] = [await freePortForTests(), await freePortForTests()];
-  const app = { id: 'presence-app', key: 'presence-key', secret: 'presence-secret' };
+  const app = options.app ?? { id: 'private-app', key: 'private-key', secret: 'private-secret' };
   const child: ChildProcess = spawn(process.execPath, [SOKETI, 'start'], {
     stdio: 'ignore',
     env: {
@@ -31,7 +42,14 @@ export async function startPrivateSoketi(options: { webhookUrl: string; events: 
       SOKETI_DEFAULT_APP_ID: app.id,
       SOKETI_DEFAULT_APP_KEY: app.key,
       SOKETI_DEFAULT_APP_SECRET: app.secret,
-      SOKETI_DEFAULT_APP_WEBHOOKS: JSON.stringify([{ url: options.webhookUrl, event_types: options.events }]),
+      SOKETI_DEFAULT_APP_WEBHOOKS: JSON.stringify(options.webhooks ? [{ url: options.webhooks.url, event_types: options.webhooks.events }] : []),
+      ...(options.natsAdapter
+        ? {
+            SOKETI_ADAPTER_DRIVER: 'nats',
+            SOKETI_ADAPTER_NATS_SERVERS: options.natsAdapter.servers.join(','),
+            SOKETI_ADAPTER_NATS_PREFIX: options.natsAdapter.prefix,
+          }
+        : {}),
       SOKETI_SHUTDOWN_GRACE_PERIOD: '100',
     },
   });
@@ -43,6 +61,7 @@ export async function startPrivateSoketi(options: { webhookUrl: string; events: 
   return {
     port,
     app,
+    pid: child.pid!,
     async stop() {
       if (child.exitCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
