@@ -39,6 +39,7 @@ const STEP_S = Number(env('BENCH_RT_STEP_S', '10'));
 const RATE = Number(env('BENCH_RT_RATE', '500'));
 const B_RATE = Number(env('BENCH_RT_B_RATE', '200'));
 const A_STEPS = env('BENCH_RT_A_STEPS', '1000,2500,5000').split(',').map(Number);
+const SKIP_A1 = process.env['BENCH_RT_SKIP_A1'] === '1';
 const A2_SOCKETS = Number(env('BENCH_RT_A2_SOCKETS', '10000'));
 const B_ROOMS = Number(env('BENCH_RT_B_ROOMS', '3900'));
 const MEASURE_EVERY = Number(env('BENCH_RT_MEASURE_EVERY', '20'));
@@ -72,6 +73,26 @@ if (SCENARIOS.includes('T')) {
 if (!SCENARIOS.some((s) => s === 'A' || s === 'W' || s === 'B')) process.exit(0);
 
 // ---------------------------------------------------------------------------------------------- setup
+/** Everything started, so Ctrl-C (or a crash) leaves no Soketi, service or client process behind. */
+const children = new Set<{ kill(): unknown }>();
+const killAll = () => {
+  for (const c of children) c.kill();
+};
+process.on('exit', killAll);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130));
+async function soketiNode(options: Parameters<typeof startPrivateSoketi>[0]) {
+  const node = await startPrivateSoketi(options);
+  children.add({
+    kill: () => {
+      try {
+        process.kill(node.pid, 'SIGKILL');
+      } catch {
+        // already stopped
+      }
+    },
+  });
+  return node;
+}
 const topology = await createTestTopology('bench-realtime');
 const testDb = await createTestDatabase('bench_realtime');
 const ingestPort = await freePortForTests();
@@ -88,6 +109,7 @@ const ingest = await spawnService({
     LOG_LEVEL: 'warn',
   },
 });
+children.add(ingest.child);
 const tokens = Array.from({ length: 50 }, (_, i) => signSessionToken({ id: `u${i}`, name: `user${i}` }, SESSION_SECRET, { ttlS: 86_400 }));
 const agent = new Agent({ keepAlive: true, maxSockets: 32 });
 
@@ -111,6 +133,7 @@ async function startGateway(soketi: PrivateSoketi, windowMs: number) {
       LOG_LEVEL: 'warn',
     },
   });
+  children.add(service.child);
   gateway = { service, url: `http://127.0.0.1:${port}` };
 }
 
@@ -136,6 +159,7 @@ function ask<T>(worker: ChildProcess, command: WorkerCommand, reply: string): Pr
 }
 function startWorkers(n: number) {
   workers = Array.from({ length: n }, () => fork(fileURLToPath(new URL('./socket-worker.ts', import.meta.url)), [], { execArgv: ['--import', tsx] }));
+  for (const w of workers) children.add(w);
 }
 async function stopWorkers() {
   await Promise.all(workers.map((w) => new Promise((resolve) => { w.once('exit', resolve); w.send({ type: 'close' }); })));
@@ -156,7 +180,9 @@ async function collect(reset = true) {
 }
 
 // ---------------------------------------------------------------------------------------------- load
-const PAD = ' '.repeat(100);
+// Chat lines average a few dozen characters: the stamp plus padding makes 40, so an event of 50 messages
+// is ~8 KB, as a hot room's really are.
+const PAD = 'x'.repeat(40 - 'lt:1795458756000 '.length);
 /** POSTs `rate` chat messages per second for `seconds` to ingest, each stamped with its send time. */
 async function sendChat(rate: number, seconds: number, room: () => string) {
   const perRoom = new Map<string, number>();
@@ -247,29 +273,45 @@ function latencies(histogram: Uint32Array) {
   return { p50: percentile(histogram, 0.5), p95: percentile(histogram, 0.95), p99: percentile(histogram, 0.99), n: total(histogram) };
 }
 
+/**
+ * Between steps: drop any backlog left in the chat stream (an overloaded step, e.g. a 0 ms window, leaves
+ * one that would otherwise land on the next step) and wait until the sockets have gone quiet.
+ */
+async function settle() {
+  await topology.messaging.jsm.streams.purge(topology.topology.chat.stream);
+  for (let i = 0; i < 60; i++) {
+    await sleep(1_000);
+    if ((await collect(true)).frames === 0) return;
+  }
+}
+
 /** Runs chat through ingest → gateway → Soketi for one step and reads every figure. */
 async function gatewayStep(label: string, nodes: PrivateSoketi[], sockets: number, measuredPerRoom: (room: string) => number, rate: number, room: () => string): Promise<Step> {
-  await collect(true);
+  await settle();
   const [triggers0, events0] = [await gatewayCounter('gateway_triggers_total', 'outcome="ok"'), await gatewayCounter('gateway_events_total', 'event="chat"')];
+  const counted = performance.now();
   const before = { gw: procSample(gateway!.service.child.pid!), nodes: nodes.map((n) => procSample(n.pid)) };
   const sent = await sendChat(rate, STEP_S, room);
   await sleep(2_000); // the last coalescing windows and socket writes
   const after = { gw: procSample(gateway!.service.child.pid!), nodes: nodes.map((n) => procSample(n.pid)) };
   const [triggers1, events1] = [await gatewayCounter('gateway_triggers_total', 'outcome="ok"'), await gatewayCounter('gateway_events_total', 'event="chat"')];
   const r = await collect(true);
+  if (sent.failed || r.errors || r.closes) log(`  (${sent.failed} chat POSTs refused, ${r.errors} socket errors, ${r.closes} sockets closed)`);
   let expected = 0;
   for (const [target, n] of sent.perRoom) expected += n * measuredPerRoom(target);
   const gw = procDelta(before.gw, after.gw);
   const soketi = nodes.map((n, i) => procDelta(before.nodes[i]!, after.nodes[i]!));
   const seconds = sent.seconds;
+  // Rates over the whole time the counters were read across, the drain included.
+  const countedS = (performance.now() - counted) / 1000;
   const soketiCpuS = soketi.reduce((a, s) => a + s.cpuS, 0);
   return {
     label,
     sockets,
     lat: latencies(r.histogram),
     delivered: expected ? r.messages / expected : Number.NaN,
-    triggersPerS: (triggers1 - triggers0) / seconds,
-    eventsPerS: (events1 - events0) / seconds,
+    triggersPerS: (triggers1 - triggers0) / countedS,
+    eventsPerS: (events1 - events0) / countedS,
     errors: sent.failed + r.errors + r.closes,
     gatewayCpu: gw.cpuPct,
     gatewayRss: gw.rssMb,
@@ -280,7 +322,7 @@ async function gatewayStep(label: string, nodes: PrivateSoketi[], sockets: numbe
 }
 
 async function rawStep(label: string, nodes: PrivateSoketi[], channel: string, eventsPerS: number, messagesPerEvent: number, measured: number) {
-  await collect(true);
+  await settle();
   const before = nodes.map((n) => procSample(n.pid));
   const sent = await triggerRaw(nodes[0]!, channel, eventsPerS, messagesPerEvent, STEP_S);
   await sleep(2_000);
@@ -310,8 +352,8 @@ const hotChannel = `room-${hot}`;
 const summary: string[] = [];
 
 // ---------------------------------------------------------------------------------------------- A (one node) + W
-if (SCENARIOS.includes('A') || SCENARIOS.includes('W')) {
-  const node = await startPrivateSoketi({ app: APP });
+if ((SCENARIOS.includes('A') && !SKIP_A1) || SCENARIOS.includes('W')) {
+  const node = await soketiNode({ app: APP });
   const rss0 = procSample(node.pid).rssMb;
   await startGateway(node, 100);
   startWorkers(2);
@@ -359,7 +401,7 @@ if (SCENARIOS.includes('A') || SCENARIOS.includes('W')) {
 // ---------------------------------------------------------------------------------------------- A2 (two nodes)
 async function twoNodes() {
   const prefix = `bench_${process.pid}`;
-  return [await startPrivateSoketi({ app: APP, natsAdapter: { servers: ['127.0.0.1:4222'], prefix } }), await startPrivateSoketi({ app: APP, natsAdapter: { servers: ['127.0.0.1:4222'], prefix } })];
+  return [await soketiNode({ app: APP, natsAdapter: { servers: ['127.0.0.1:4222'], prefix, nodes: 2 } }), await soketiNode({ app: APP, natsAdapter: { servers: ['127.0.0.1:4222'], prefix, nodes: 2 } })];
 }
 if (SCENARIOS.includes('A')) {
   const nodes = await twoNodes();

@@ -17,8 +17,13 @@ export interface PrivateSoketi {
 export interface PrivateSoketiOptions {
   /** Where Soketi posts its webhooks, and which. */
   webhooks?: { url: string; events: readonly string[] };
-  /** Several nodes serve one app when they share a NATS adapter (same servers and prefix). */
-  natsAdapter?: { servers: string[]; prefix: string };
+  /**
+   * Several nodes serve one app when they share a NATS adapter (same servers and prefix). `nodes` is how
+   * many: without it each new socket makes Soketi ask NATS's system account how many nodes there are,
+   * a request that times out on a server without one and, under a connection storm, crashes the node
+   * (an unhandled NatsError TIMEOUT, seen here at ~5,000 sockets).
+   */
+  natsAdapter?: { servers: string[]; prefix: string; nodes: number };
   app?: { id: string; key: string; secret: string };
 }
 
@@ -32,7 +37,7 @@ export async function startPrivateSoketi(options: PrivateSoketiOptions = {}): Pr
   const [port, metricsPort] = [await freePortForTests(), await freePortForTests()];
   const app = options.app ?? { id: 'private-app', key: 'private-key', secret: 'private-secret' };
   const child: ChildProcess = spawn(process.execPath, [SOKETI, 'start'], {
-    stdio: 'ignore',
+    stdio: process.env['SOKETI_LOG'] ? ['ignore', 'inherit', 'inherit'] : 'ignore',
     env: {
       ...process.env,
       SOKETI_HOST: '127.0.0.1',
@@ -48,6 +53,7 @@ export async function startPrivateSoketi(options: PrivateSoketiOptions = {}): Pr
             SOKETI_ADAPTER_DRIVER: 'nats',
             SOKETI_ADAPTER_NATS_SERVERS: options.natsAdapter.servers.join(','),
             SOKETI_ADAPTER_NATS_PREFIX: options.natsAdapter.prefix,
+            SOKETI_ADAPTER_NATS_NODES_NUMBER: String(options.natsAdapter.nodes),
           }
         : {}),
       SOKETI_SHUTDOWN_GRACE_PERIOD: '100',
