@@ -59,6 +59,9 @@ export async function startPrivateSoketi(options: PrivateSoketiOptions = {}): Pr
       SOKETI_SHUTDOWN_GRACE_PERIOD: '100',
     },
   });
+  // A Soketi left behind by a crashed or killed caller keeps its port, memory and CPU: it goes with us.
+  const orphanGuard = () => child.kill('SIGKILL');
+  process.once('exit', orphanGuard);
   await waitFor(
     () => fetch(`http://127.0.0.1:${port}/`).then((r) => r.ok, () => false),
     (ok) => ok,
@@ -69,6 +72,7 @@ export async function startPrivateSoketi(options: PrivateSoketiOptions = {}): Pr
     app,
     pid: child.pid!,
     async stop() {
+      process.off('exit', orphanGuard);
       if (child.exitCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGKILL');
