@@ -6,6 +6,7 @@ import * as jobRuns from './migrations/0004-job-runs';
 import * as chatStreamSeq from './migrations/0006-chat-stream-seq';
 import * as timeBrinIndexes from './migrations/0007-time-brin-indexes';
 import * as streamerSearch from './migrations/0008-streamer-search';
+import * as claimSpeed from './migrations/0009-claim-speed';
 import * as dailySummaries from './migrations/0005-daily-summaries';
 import { ensureMonthlyPartitions, MONTHLY_TABLES, type MonthlyTable } from './partitions';
 
@@ -19,6 +20,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0006-chat-stream-seq': chatStreamSeq,
   '0007-time-brin-indexes': timeBrinIndexes,
   '0008-streamer-search': streamerSearch,
+  '0009-claim-speed': claimSpeed,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
