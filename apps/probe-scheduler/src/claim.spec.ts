@@ -84,6 +84,29 @@ describe('claimChannels', () => {
   });
 });
 
+describe('seeding', () => {
+  it('seeds a channel added later, and again one whose schedule row was deleted; a deleted channel takes its schedule with it', async () => {
+    const later = new Date(T0.getTime() + 3_600_000);
+    // Everything seeded earlier is held or due; take it all out of the way first.
+    await claimChannels(handle.db, { now: later, replica: 'sweep', limit: 10_000, holdMs: 600_000 });
+    const { rows } = await sql<{ id: number }>`
+      INSERT INTO streamer_channels (streamer_id, platform, platform_user_id, slug)
+      VALUES (1, 'kick', '999001', 'late-joiner') RETURNING id`.execute(handle.db);
+    const added = Number(rows[0]!.id);
+    const first = await claimChannels(handle.db, { now: later, replica: 'x', limit: 100, holdMs: 45_000 });
+    expect(first.map((c) => c.channelId)).toEqual([added]);
+
+    await sql`DELETE FROM probe_schedule WHERE channel_id = ${added}`.execute(handle.db);
+    const again = await claimChannels(handle.db, { now: later, replica: 'y', limit: 100, holdMs: 45_000 });
+    expect(again.map((c) => c.channelId)).toEqual([added]);
+    expect(await claimChannels(handle.db, { now: later, replica: 'z', limit: 100, holdMs: 45_000 })).toEqual([]);
+
+    await sql`DELETE FROM streamer_channels WHERE id = ${added}`.execute(handle.db);
+    const left = await sql<{ n: number }>`SELECT count(*)::int AS n FROM probe_schedule WHERE channel_id = ${added}`.execute(handle.db);
+    expect(left.rows[0]!.n).toBe(0);
+  });
+});
+
 describe('nextProbeAt', () => {
   const base = { consecutiveFailures: 0, liveMinutes: 1, offlineMinutes: 5, channelId: 3 };
   it('puts live channels in the next minute at their offset, offline ones later, failing ones further back', () => {
