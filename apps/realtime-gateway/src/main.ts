@@ -1,3 +1,5 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import Pusher from 'pusher';
 import { createTopology, streamDefinitions, streamLimits } from '@onair/contracts';
 import { connectMessaging, ensureStreams } from '@onair/messaging';
@@ -30,6 +32,8 @@ const pusher = new Pusher({
   host: config.PUSHER_HOST,
   port: String(config.PUSHER_PORT),
   useTLS: config.PUSHER_USE_TLS,
+  // One connection per trigger (the SDK's default) costs a TCP handshake for every batch on both sides.
+  agent: config.PUSHER_USE_TLS ? new HttpsAgent({ keepAlive: true, maxSockets: 16 }) : new HttpAgent({ keepAlive: true, maxSockets: 16 }),
 });
 if (!config.LIVEKIT_API_KEY) logger.warn('LIVEKIT_API_KEY not set: /v1/rooms/:roomId/join answers 503');
 

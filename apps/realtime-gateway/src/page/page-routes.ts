@@ -71,7 +71,7 @@ function page(roomId: string, config: string): string {
 <body data-connection="initialized">
 <header>
   <h1>Room ${roomId}</h1>
-  <span id="live">offline</span>
+  <span id="live"></span>
   <span>viewers <b id="viewers">–</b></span>
   <span>here now <b id="audience">–</b></span>
   <small id="connection">connecting</small>
