@@ -20,7 +20,7 @@ import { createDb, migrateToLatest, type Db } from '@onair/database';
 import { createTestDatabase } from '@onair/database/testing';
 import { createTestTopology } from '@onair/messaging/testing';
 import { createMetricsRegistry } from '@onair/service-kit';
-import { freePortForTests, spawnService, waitFor } from '@onair/service-kit/testing';
+import { freePortForTests, spawnService, waitFor, type SpawnedService } from '@onair/service-kit/testing';
 import { buildApp as buildChatWriter } from '../../apps/chat-writer/src/app';
 import { chatMessage, publishChat } from '../../apps/chat-writer/src/testing/chat-fixtures';
 import { runLoad } from './load';
@@ -105,6 +105,41 @@ for (const [method, max, concurrency] of [
   await env.cleanup();
   drains.push({ method, max, concurrency, rate });
   log(`  ${method.padEnd(7)} ${String(max).padStart(5)}  ${String(concurrency).padStart(11)}  ${fmt(rate).padStart(9)}   ${(rate / copyRate).toFixed(2).padStart(6)}     ${(rate / perRowRate).toFixed(1).padStart(6)}`);
+}
+
+// 1b. The same drain by chat-writer processes (main.ts, as deployed): one, then two sharing the durable
+// consumer. The drain is bound by per-message NATS work in one thread, so replicas are how it scales.
+for (const processes of [1, 2]) {
+  await truncate();
+  const env = await createTestTopology('bench-drain-procs', { limits: { chatMaxBytes: 4 * 1024 ** 3 } });
+  await publishChat(env.messaging, env.topology, rows, 1000);
+  const writers: SpawnedService[] = [];
+  const rate = await timeRows(DRAIN_ROWS, async () => {
+    writers.push(
+      ...(await Promise.all(
+        Array.from({ length: processes }, async () =>
+          spawnService({
+            main: fileURLToPath(new URL('../../apps/chat-writer/src/main.ts', import.meta.url)),
+            port: await freePortForTests(),
+            env: {
+              NATS_NAMESPACE: env.topology.namespace,
+              DATABASE_URL: testDb.url,
+              CLICKHOUSE_URL: '',
+              CHAT_MAX_BYTES: String(4 * 1024 ** 3),
+              CHAT_BATCH_MAX: '1000',
+              CHAT_WRITE_CONCURRENCY: '2',
+              CHAT_WRITE_METHOD: 'copy',
+              LOG_LEVEL: 'warn',
+            },
+          }),
+        ),
+      )),
+    );
+    await waitFor(count, (n) => n >= DRAIN_ROWS, { timeoutMs: 600_000, intervalMs: 20, what: 'drain' });
+  });
+  await Promise.all(writers.map((w) => w.kill('SIGTERM')));
+  await env.cleanup();
+  log(`  copy     1000            2  ${fmt(rate).padStart(9)}   ${(rate / copyRate).toFixed(2).padStart(6)}     ${(rate / perRowRate).toFixed(1).padStart(6)}   ← ${processes} chat-writer process${processes > 1 ? 'es' : ''} (main.ts, start included)`);
 }
 log('');
 
