@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
@@ -7,6 +7,7 @@ import { createDb, type Db } from '@onair/database';
 import { createTestDatabase } from '@onair/database/testing';
 import { createTestTopology } from '@onair/messaging/testing';
 import { freePortForTests, spawnService, waitFor, type SpawnedService } from '@onair/service-kit/testing';
+import { kickWebhookHeaders } from './kick-webhook';
 
 /**
  * The platform's promise end to end, on real processes: a signed Kick `chat.message.sent` webhook sent
@@ -74,14 +75,7 @@ describe('chat pipeline', () => {
       emotes: [],
       created_at: timestamp,
     });
-    const headers = {
-      'content-type': 'application/json',
-      'kick-event-message-id': `evt-${messageId}`,
-      'kick-event-message-timestamp': timestamp,
-      'kick-event-signature': sign('sha256', Buffer.from(`evt-${messageId}.${timestamp}.${body}`), privateKey).toString('base64'),
-      'kick-event-type': 'chat.message.sent',
-      'kick-event-version': '1',
-    };
+    const headers = kickWebhookHeaders(privateKey, { id: `evt-${messageId}`, timestamp, type: 'chat.message.sent', body });
     const first = await fetch(`http://127.0.0.1:${ingestPort}/webhooks/kick`, { method: 'POST', headers, body });
     expect(first.status).toBe(202);
     expect(await first.json()).toEqual({ accepted: true, duplicate: false });

@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -6,6 +6,7 @@ import { createTestDatabase } from '@onair/database/testing';
 import { createTestTopology } from '@onair/messaging/testing';
 import { freePortForTests, spawnService, type SpawnedService } from '@onair/service-kit/testing';
 import { signSessionToken } from '@onair/session';
+import { kickWebhookHeaders } from './kick-webhook';
 
 /**
  * A person's view, end to end: the gateway's live room page open in headless Chromium (Debian's, driven
@@ -70,14 +71,7 @@ function kickGift(channelId: number) {
     gift: { amount: 100, name: 'Full Send', type: 'BASIC' },
     created_at: timestamp,
   });
-  const headers = {
-    'content-type': 'application/json',
-    'kick-event-message-id': id,
-    'kick-event-message-timestamp': timestamp,
-    'kick-event-signature': sign('sha256', Buffer.from(`${id}.${timestamp}.${body}`), privateKey).toString('base64'),
-    'kick-event-type': 'kicks.gifted',
-    'kick-event-version': '1',
-  };
+  const headers = kickWebhookHeaders(privateKey, { id, timestamp, type: 'kicks.gifted', body });
   return fetch(`${ingestUrl}/webhooks/kick`, { method: 'POST', headers, body });
 }
 
