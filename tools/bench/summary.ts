@@ -22,10 +22,10 @@ import { from as copyFrom } from 'pg-copy-streams';
 import {
   connectAnalytics,
   dropAnalyticsDatabase,
+  analyticsChatRow,
   insertAnalyticsChatRows,
   insertAnalyticsProbes,
   migrateAnalytics,
-  type AnalyticsChatRow,
   type AnalyticsProbeRow,
 } from '@onair/analytics';
 import { copyChatMessages, createDb, ensureMonthlyPartition, migrateToLatest, type ChatRow, type Db } from '@onair/database';
@@ -266,26 +266,15 @@ const chProbe = (p: Probe): AnalyticsProbeRow => ({
   title: p.title,
   category: p.category,
 });
-const chChat = (m: ChatRow): AnalyticsChatRow => ({
-  platform: m.platform,
-  message_id: m.messageId,
-  channel_id: m.channelId,
-  sender_id: m.senderId,
-  sender_username: m.senderUsername,
-  content: m.content,
-  sent_at: m.sentAt,
-  received_at: m.receivedAt,
-  replies_to: m.repliesTo,
-});
 const loadChProbes = await timed(async () => {
   for (let i = 0; i < probes.length; i += 100_000) await insertAnalyticsProbes(analytics, probes.slice(i, i + 100_000).map(chProbe));
 });
 const loadChChat = await timed(async () => {
-  for (let i = 0; i < chat.length; i += 100_000) await insertAnalyticsChatRows(analytics, chat.slice(i, i + 100_000).map(chChat));
+  for (let i = 0; i < chat.length; i += 100_000) await insertAnalyticsChatRows(analytics, chat.slice(i, i + 100_000).map(analyticsChatRow));
 });
 // Redeliveries (a crash between insert and ack): FINAL must count each once, as the Postgres keys do.
 await insertAnalyticsProbes(analytics, probes.filter((_, i) => i % 100 === 7).map(chProbe));
-await insertAnalyticsChatRows(analytics, chat.filter((_, i) => i % 100 === 7).map(chChat));
+await insertAnalyticsChatRows(analytics, chat.filter((_, i) => i % 100 === 7).map(analyticsChatRow));
 log(
   `  load: Postgres COPY probes ${secs(loadPgProbes)} s (${fmt(probes.length / (loadPgProbes / 1000))} rows/s), chat ${secs(loadPgChat)} s; ` +
     `ClickHouse JSONEachRow probes ${secs(loadChProbes)} s (${fmt(probes.length / (loadChProbes / 1000))} rows/s), chat ${secs(loadChChat)} s; ` +

@@ -1,4 +1,4 @@
-import { insertAnalyticsChatRows, type Analytics } from '@onair/analytics';
+import { analyticsChatRow, insertAnalyticsChatRows, type Analytics } from '@onair/analytics';
 import type { BatchContext, JsMsg } from '@onair/messaging';
 import { decodeChatBatch } from './decode';
 import type { WriterMetrics } from './metrics';
@@ -14,20 +14,7 @@ export function createClickHouseSink(analytics: Analytics, metrics: WriterMetric
     if (rows.length === 0) return;
     const stop = seconds.labels('clickhouse').startTimer();
     try {
-      await insertAnalyticsChatRows(
-        analytics,
-        rows.map((r) => ({
-          platform: r.platform,
-          message_id: r.messageId,
-          channel_id: r.channelId,
-          sender_id: r.senderId,
-          sender_username: r.senderUsername,
-          content: r.content,
-          sent_at: r.sentAt,
-          received_at: r.receivedAt,
-          replies_to: r.repliesTo,
-        })),
-      );
+      await insertAnalyticsChatRows(analytics, rows.map(analyticsChatRow));
       written.labels('clickhouse').inc(rows.length);
     } catch (error) {
       failures.inc();

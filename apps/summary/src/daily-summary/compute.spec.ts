@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import {
   connectAnalytics,
   dropAnalyticsDatabase,
+  analyticsChatRow,
   insertAnalyticsChatRows,
   insertAnalyticsProbes,
   migrateAnalytics,
@@ -112,17 +113,7 @@ async function insertChat(chat: readonly Chat[]): Promise<void> {
     repliesTo: null,
   }));
   await insertChatMessages(handle.db, rows);
-  const chRows = rows.map((r) => ({
-    platform: r.platform,
-    message_id: r.messageId,
-    channel_id: r.channelId,
-    sender_id: r.senderId,
-    sender_username: r.senderUsername,
-    content: r.content,
-    sent_at: r.sentAt,
-    received_at: r.receivedAt,
-    replies_to: null,
-  }));
+  const chRows = rows.map(analyticsChatRow);
   await insertAnalyticsChatRows(analytics, chRows);
   await insertAnalyticsChatRows(analytics, chRows);
 }
