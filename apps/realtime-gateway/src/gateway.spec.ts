@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import Pusher from 'pusher';
-import PusherClient from 'pusher-js';
+import type PusherClient from 'pusher-js';
 import { TokenVerifier } from 'livekit-server-sdk';
 import type { ChatMessage } from '@onair/contracts';
 import { createTestTopology } from '@onair/messaging/testing';
 import { createMetricsRegistry, createRateLimiter } from '@onair/service-kit';
 import { startTcpProxy, waitFor } from '@onair/service-kit/testing';
+import { pusherClient } from './testing/pusher-client';
 import { createRoomFeed, type ChatItem } from '@onair/room-client';
 import { signSessionToken } from '@onair/session';
 import { createDb, insertChatMessages, migrateToLatest, type Db } from '@onair/database';
@@ -36,19 +37,7 @@ let baseUrl: string;
 const clients: PusherClient[] = [];
 
 function client(token?: string, wsPort = PUSHER.port): PusherClient {
-  const c = new PusherClient(PUSHER.key, {
-    wsHost: PUSHER.host,
-    wsPort,
-    forceTLS: false,
-    enabledTransports: ['ws'],
-    cluster: 'mt1',
-    disableStats: true,
-    channelAuthorization: {
-      endpoint: `${baseUrl}/pusher/auth`,
-      transport: 'ajax',
-      headers: token ? { Authorization: `Bearer ${token}` } : {},
-    },
-  });
+  const c = pusherClient({ key: PUSHER.key, host: PUSHER.host, port: wsPort, gatewayUrl: baseUrl, ...(token ? { token } : {}) });
   clients.push(c);
   return c;
 }

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import Pusher from 'pusher';
-import PusherClient from 'pusher-js';
+import type PusherClient from 'pusher-js';
 import { createTestTopology } from '@onair/messaging/testing';
 import { createMetricsRegistry, createRateLimiter } from '@onair/service-kit';
 import { freePortForTests, waitFor } from '@onair/service-kit/testing';
@@ -11,6 +11,7 @@ import { createDb, migrateToLatest, type Db } from '@onair/database';
 import { createTestDatabase } from '@onair/database/testing';
 import { buildApp, type Gateway } from './app';
 import { PRESENCE_WEBHOOK_EVENTS, type PresenceCount } from './presence';
+import { pusherClient } from './testing/pusher-client';
 import { startPrivateSoketi, type PrivateSoketi } from './testing/soketi';
 
 /**
@@ -63,15 +64,7 @@ afterAll(async () => {
 });
 
 function client(token?: string): PusherClient {
-  const c = new PusherClient(soketi.app.key, {
-    wsHost: '127.0.0.1',
-    wsPort: soketi.port,
-    forceTLS: false,
-    enabledTransports: ['ws'],
-    cluster: 'mt1',
-    disableStats: true,
-    channelAuthorization: { endpoint: `${baseUrl}/pusher/auth`, transport: 'ajax', headers: token ? { Authorization: `Bearer ${token}` } : {} },
-  });
+  const c = pusherClient({ key: soketi.app.key, host: '127.0.0.1', port: soketi.port, gatewayUrl: baseUrl, ...(token ? { token } : {}) });
   clients.push(c);
   return c;
 }
