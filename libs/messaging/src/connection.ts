@@ -35,6 +35,9 @@ export async function connectMessaging(options: NatsOptions): Promise<Messaging>
     reconnectTimeWait: 500,
     waitOnFirstConnect: true,
     timeout,
+    // nats.js otherwise builds two Error objects (for their stack traces) on every request, PubAcks
+    // included: a quarter of a publisher's CPU in profiles. Our errors are classified by type, not stack.
+    noAsyncTraces: true,
   });
   let connected = true;
   void (async () => {

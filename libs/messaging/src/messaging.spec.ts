@@ -52,6 +52,31 @@ describe('publishStored', () => {
     expect(second).toEqual({ seq: first.seq, duplicate: true });
   });
 
+  it('hands back the stream sequence of each stored message, also for many publishes at once', async () => {
+    const subject = env.topology.chat.subject('kick', 'seqs');
+    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => publishStored(env.messaging, subject, `m${i}`, `seq-${i}`)));
+    const seqs = results.map((r) => r.seq);
+    expect(new Set(seqs).size).toBe(200);
+    for (const [i, r] of results.entries()) {
+      const stored = await env.messaging.jsm.streams.getMessage(env.topology.chat.stream, { seq: r.seq });
+      expect(stored?.string()).toBe(`m${i}`);
+    }
+  });
+
+  it('refuses with rejected when no stream takes the subject', async () => {
+    const error = await publishStored(env.messaging, `${env.topology.namespace}.nowhere`, 'x', 'nowhere-1').catch((e) => e);
+    expect(error.reason).toBe('rejected');
+  });
+
+  it('refuses with timeout when a responder never sends the PubAck', async () => {
+    const subject = `${env.topology.namespace}.silent`;
+    const silent = env.messaging.nc.subscribe(subject, { callback: () => undefined });
+    await env.messaging.nc.flush();
+    const error = await publishStored(env.messaging, subject, 'x', 'silent-1', 300).catch((e) => e);
+    silent.unsubscribe();
+    expect(error.reason).toBe('timeout');
+  });
+
   it('refuses with stream_full when a discard-new stream is at its byte cap', async () => {
     const full = await createTestTopology('messaging-full', { limits: { chatMaxBytes: 1024 * 1024 } });
     const subject = full.topology.chat.subject('kick', 'x');

@@ -70,7 +70,7 @@ export function registerKickWebhook(app: FastifyInstance, options: KickWebhookOp
       throw new HttpError(400, 'invalid_header', 'Header kick-event-message-timestamp is not a timestamp');
     }
     const raw = rawBody(request.body);
-    if (!verifyKickSignature(options.key, messageId, timestamp, raw, headers['kick-event-signature'] as string)) {
+    if (!(await verifyKickSignature(options.key, messageId, timestamp, raw, headers['kick-event-signature'] as string))) {
       received.labels('refused').inc();
       throw new HttpError(401, 'invalid_signature', 'Kick-Event-Signature does not match the message');
     }
