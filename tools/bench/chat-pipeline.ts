@@ -18,10 +18,13 @@ import { pino } from 'pino';
 import { from as copyFrom } from 'pg-copy-streams';
 import { createDb, migrateToLatest, type Db } from '@onair/database';
 import { createTestDatabase } from '@onair/database/testing';
+import { startBatchConsumer } from '@onair/messaging';
 import { createTestTopology } from '@onair/messaging/testing';
+import { chatToPostgresConsumer } from '@onair/contracts';
 import { createMetricsRegistry } from '@onair/service-kit';
 import { freePortForTests, spawnService, waitFor, type SpawnedService } from '@onair/service-kit/testing';
 import { buildApp as buildChatWriter } from '../../apps/chat-writer/src/app';
+import { decodeChatBatch } from '../../apps/chat-writer/src/decode';
 import { chatMessage, publishChat } from '../../apps/chat-writer/src/testing/chat-fixtures';
 import { runLoad } from './load';
 
@@ -77,6 +80,7 @@ log('');
 // 1. chat-writer drain: queue everything first, then time from consumer start to the last commit.
 log(`chat-writer drain of ${fmt(DRAIN_ROWS)} queued messages (stream → Postgres, committed and acked):`);
 log('  method  batch  concurrency  rows/s     ÷ raw COPY  × per-row');
+let transportRate = 0;
 const drains: Array<{ method: 'unnest' | 'copy'; max: number; concurrency: number; rate: number }> = [];
 for (const [method, max, concurrency] of [
   ['copy', 1000, 2],
@@ -107,6 +111,36 @@ for (const [method, max, concurrency] of [
   log(`  ${method.padEnd(7)} ${String(max).padStart(5)}  ${String(concurrency).padStart(11)}  ${fmt(rate).padStart(9)}   ${(rate / copyRate).toFixed(2).padStart(6)}     ${(rate / perRowRate).toFixed(1).padStart(6)}`);
 }
 
+// 1a. The transport's own ceiling in this run: the same 200k messages through the same batch consumer,
+// decoded and acked, written nowhere. The drain can be no faster than this on the same cores.
+{
+  const env = await createTestTopology('bench-transport', { limits: { chatMaxBytes: 4 * 1024 ** 3 } });
+  await publishChat(env.messaging, env.topology, rows, 1000);
+  const definition = chatToPostgresConsumer(env.topology);
+  let handled = 0;
+  let consumer: Awaited<ReturnType<typeof startBatchConsumer>> | undefined;
+  const rate = await timeRows(DRAIN_ROWS, async () => {
+    consumer = await startBatchConsumer({
+      messaging: env.messaging,
+      definition,
+      deadLetterSubject: env.topology.deadLetter.subject(definition.durable),
+      logger: pino({ level: 'silent' }),
+      registry: createMetricsRegistry('bench'),
+      maxBatch: 1000,
+      maxWaitMs: 50,
+      concurrency: 2,
+      handle: async (batch, context) => {
+        handled += (await decodeChatBatch(batch, context)).length;
+      },
+    });
+    await waitFor(async () => handled, (n) => n >= DRAIN_ROWS, { timeoutMs: 600_000, intervalMs: 20, what: 'transport drain' });
+  });
+  await consumer?.stop();
+  await env.cleanup();
+  transportRate = rate;
+  log(`  ${'(none: consume, decode, ack; no Postgres)'.padEnd(42)} ${fmt(rate).padStart(6)}   ${(rate / copyRate).toFixed(2).padStart(6)}     ${(rate / perRowRate).toFixed(1).padStart(6)}   ← transport ceiling`);
+}
+
 // 1b. The same drain by chat-writer processes (main.ts, as deployed): one, then two sharing the durable
 // consumer. The drain is bound by per-message NATS work in one thread, so replicas are how it scales.
 for (const processes of [1, 2]) {
@@ -129,6 +163,8 @@ for (const processes of [1, 2]) {
           CHAT_WRITE_CONCURRENCY: '2',
           CHAT_WRITE_METHOD: 'copy',
           LOG_LEVEL: 'warn',
+          // As deploy/k8s/chat-writer.yaml runs it: a larger young generation halves scavenges here.
+          NODE_OPTIONS: '--max-semi-space-size=32',
         },
       }),
     ),
@@ -139,7 +175,7 @@ for (const processes of [1, 2]) {
   });
   await Promise.all(writers.map((w) => w.kill('SIGTERM')));
   await env.cleanup();
-  log(`  copy     1000            2  ${fmt(rate).padStart(9)}   ${(rate / copyRate).toFixed(2).padStart(6)}     ${(rate / perRowRate).toFixed(1).padStart(6)}   ← ${processes} chat-writer process${processes > 1 ? 'es' : ''} (main.ts)`);
+  log(`  copy     1000            2  ${fmt(rate).padStart(9)}   ${(rate / copyRate).toFixed(2).padStart(6)}     ${(rate / perRowRate).toFixed(1).padStart(6)}   ← ${processes} chat-writer process${processes > 1 ? 'es' : ''} (main.ts), ${(rate / transportRate).toFixed(2)} of the transport ceiling`);
 }
 log('');
 
