@@ -10,8 +10,10 @@
  *   W   the coalescing window: the hot room at 1,000 sockets with windows 0 … 200 ms.
  *   B   3,900 rooms × 5 sockets, a modest chat rate spread over the rooms, two nodes.
  *   T   LiveKit join tokens minted per second (one core).
+ *   M   Soketi memory per idle socket: 10,000 subscribed sockets on a fresh node, read after the
+ *       connection storm and once the process has settled.
  *
- * Options (env): BENCH_RT_SCENARIOS (default "T,A,W,B"), BENCH_RT_STEP_S (10), BENCH_RT_RATE (500),
+ * Options (env): BENCH_RT_SCENARIOS (default "T,M,A,W,B"), BENCH_RT_STEP_S (10), BENCH_RT_RATE (500),
  * BENCH_RT_B_RATE (200), BENCH_RT_A_STEPS ("1000,2500,5000"), BENCH_RT_A2_SOCKETS (10000),
  * BENCH_RT_B_ROOMS (3900), BENCH_RT_MEASURE_EVERY (20: one socket in N records latencies in the hot room).
  * Not a test: it asserts nothing and is never run by `npm test`.
@@ -27,6 +29,7 @@ import { createTestDatabase } from '@onair/database/testing';
 import { createTestTopology } from '@onair/messaging/testing';
 import { freePortForTests, spawnService, type SpawnedService } from '@onair/service-kit/testing';
 import { signSessionToken } from '@onair/session';
+import { chatRow } from '@onair/room-client';
 import { joinToken } from '../../apps/realtime-gateway/src/livekit';
 import { startPrivateSoketi, type PrivateSoketi } from '../../apps/realtime-gateway/src/testing/soketi';
 import { createHistogram, merge, percentile, total } from './histogram';
@@ -34,7 +37,7 @@ import { procDelta, procSample } from './proc-stats';
 import type { WorkerCommand, WorkerReport } from './socket-worker';
 
 const env = (name: string, fallback: string) => process.env[name] || fallback;
-const SCENARIOS = env('BENCH_RT_SCENARIOS', 'T,A,W,B').toUpperCase().split(',');
+const SCENARIOS = env('BENCH_RT_SCENARIOS', 'T,M,A,W,B').toUpperCase().split(',');
 const STEP_S = Number(env('BENCH_RT_STEP_S', '10'));
 const RATE = Number(env('BENCH_RT_RATE', '500'));
 const B_RATE = Number(env('BENCH_RT_B_RATE', '200'));
@@ -70,7 +73,7 @@ if (SCENARIOS.includes('T')) {
   log(`T  LiveKit join tokens (livekit-server-sdk AccessToken, HS256), one core: ${fmt(minted / ((performance.now() - started) / 1000))} tokens/s`);
   log('');
 }
-if (!SCENARIOS.some((s) => s === 'A' || s === 'W' || s === 'B')) process.exit(0);
+if (!SCENARIOS.some((s) => s === 'M' || s === 'A' || s === 'W' || s === 'B')) process.exit(0);
 
 // ---------------------------------------------------------------------------------------------- setup
 /** Everything started, so Ctrl-C (or a crash) leaves no Soketi, service or client process behind. */
@@ -183,6 +186,10 @@ async function collect(reset = true) {
 // Chat lines average a few dozen characters: the stamp plus padding makes 40, so an event of 50 messages
 // is ~8 KB, as a hot room's really are.
 const PAD = 'x'.repeat(40 - 'lt:1795458756000 '.length);
+/** A chat message as the gateway fans it out (a room message's id is a UUID, as ingest makes them). */
+const sampleItem = (seq: number, content: string) => ({ seq, id: crypto.randomUUID(), platform: 'onair', sender: { id: 'u12', name: 'user12' }, content, sentAt: new Date().toISOString() });
+/** Bytes one message adds to a `chat` event. */
+const ROW_BYTES = JSON.stringify(chatRow(sampleItem(12_345_678, `lt:${Date.now()} ${PAD}`))).length + 1;
 /** POSTs `rate` chat messages per second for `seconds` to ingest, each stamped with its send time. */
 async function sendChat(rate: number, seconds: number, room: () => string) {
   const perRoom = new Map<string, number>();
@@ -244,9 +251,10 @@ async function triggerRaw(soketi: PrivateSoketi, channel: string, eventsPerSecon
       // raw Soketi pays the same coalescing wait and the difference is the gateway's own cost.
       const interval = 1000 / eventsPerSecond;
       const stamp = (i: number) => Math.round(now - ((messagesPerEvent - 1 - i) / messagesPerEvent) * interval);
-      const items = Array.from({ length: messagesPerEvent }, (_, i) => ({ seq: sent * 1000 + i, id: `raw-${sent}-${i}`, platform: 'onair', sender: { id: 'u', name: 'user' }, content: `lt:${stamp(i)} ${PAD}`, sentAt: new Date(now).toISOString() }));
+      const items = Array.from({ length: messagesPerEvent }, (_, i) => sampleItem(sent * 1000 + i, `lt:${stamp(i)} ${PAD}`));
       messages += items.length;
-      inflight.push(pusher.trigger(channel, 'chat', { seq: [items[0]!.seq, items.at(-1)!.seq], messages: items }).catch(() => failed++));
+      // The gateway's wire form (rows), so both sides pay Soketi the same bytes per recipient.
+      inflight.push(pusher.trigger(channel, 'chat', { seq: [items[0]!.seq, items.at(-1)!.seq], platform: 'onair', messages: items.map(chatRow) }).catch(() => failed++));
     }
     await sleep(2);
   }
@@ -351,10 +359,43 @@ const hot = 'hot';
 const hotChannel = `room-${hot}`;
 const summary: string[] = [];
 
+// ---------------------------------------------------------------------------------------------- M
+if (SCENARIOS.includes('M')) {
+  const IDLE = 10_000;
+  log(`M  Soketi memory per idle socket: ${fmt(IDLE)} sockets subscribed to rooms on a fresh node, no traffic (RSS from /proc)`);
+  log('  rooms        connect s   RSS before   after the storm        settled (≤ 60 s)');
+  for (const rooms of [100, 1]) {
+    const node = await soketiNode({ app: APP });
+    await sleep(2_000);
+    const before = procSample(node.pid).rssMb;
+    startWorkers(2);
+    const started = performance.now();
+    const c = await connectSockets(Array.from({ length: IDLE }, (_, i) => ({ port: node.port, channel: `room-idle${i % rooms}`, measure: false })));
+    const connectS = (performance.now() - started) / 1000;
+    const storm = procSample(node.pid).rssMb;
+    // V8 returns the handshakes' garbage to the OS some seconds later: read until two readings 5 s
+    // apart agree within 1 MB (or 60 s have passed).
+    let settled = storm;
+    for (let i = 0; i < 12; i++) {
+      await sleep(5_000);
+      const now = procSample(node.pid).rssMb;
+      const stable = Math.abs(now - settled) < 1;
+      settled = now;
+      if (stable && i > 0) break;
+    }
+    const open = (await collect(false)).open;
+    const perSocket = (mb: number) => `${fmt(((mb - before) * 1024) / open, 1)} KB/socket`;
+    log(`  ${fmt(rooms).padStart(5)}${fmt(connectS, 1).padStart(14)}${`${fmt(before)} MB`.padStart(13)}   ${`${fmt(storm)} MB = ${perSocket(storm)}`.padEnd(23)}${`${fmt(settled)} MB = ${perSocket(settled)}`}${open < c.ok ? ` (${c.ok - open} closed meanwhile)` : ''}`);
+    summary.push(`Soketi memory per idle socket (${fmt(open)} sockets in ${fmt(rooms)} room${rooms > 1 ? 's' : ''}, one node): ${perSocket(storm)} right after connecting, ${perSocket(settled)} settled`);
+    await stopWorkers();
+    await node.stop();
+  }
+  log('');
+}
+
 // ---------------------------------------------------------------------------------------------- A (one node) + W
 if ((SCENARIOS.includes('A') && !SKIP_A1) || SCENARIOS.includes('W')) {
   const node = await soketiNode({ app: APP });
-  const rss0 = procSample(node.pid).rssMb;
   await startGateway(node, 100);
   startWorkers(2);
   log(`A  one hot room, ${RATE} chat messages/s through ingest, one Soketi node (latency on 1 socket in ${MEASURE_EVERY})`);
@@ -368,10 +409,6 @@ if ((SCENARIOS.includes('A') && !SKIP_A1) || SCENARIOS.includes('W')) {
     const c = await connectSockets(add);
     connected += c.ok;
     if (c.failed) log(`  (${c.failed} sockets failed to connect)`);
-    if (target === A_STEPS[0]) {
-      const idle = procSample(node.pid).rssMb;
-      summary.push(`Soketi memory per idle socket (one node): ${fmt(((idle - rss0) * 1024) / connected, 1)} KB (${fmt(rss0)} MB → ${fmt(idle)} MB with ${fmt(connected)} sockets)`);
-    }
     if (SCENARIOS.includes('W') && target === A_STEPS[0]) {
       const windows: Step[] = [];
       for (const w of WINDOWS) {
@@ -395,7 +432,7 @@ if ((SCENARIOS.includes('A') && !SKIP_A1) || SCENARIOS.includes('W')) {
   }
   if (healthy) {
     const perEvent = RATE / Math.max(1, healthy.eventsPerS);
-    summary.push(`Soketi CPU per delivered event (${fmt(perEvent)} messages, ≈ ${fmt(perEvent * 0.19, 1)} KB), at ${fmt(healthy.sockets)} sockets: ${fmt(healthy.soketiCpuPerFrameUs, 1)} µs`);
+    summary.push(`Soketi CPU per delivered event (${fmt(perEvent)} messages, ≈ ${fmt((perEvent * ROW_BYTES) / 1024, 1)} KB), at ${fmt(healthy.sockets)} sockets: ${fmt(healthy.soketiCpuPerFrameUs, 1)} µs`);
     const perNodePerS = 0.7e6 / healthy.soketiCpuPerFrameUs; // a node kept at 70 % of its one core
     summary.push(
       `⇒ one node delivers ≈ ${fmt(perNodePerS)} such events/s at 70 % of a core; a 10,000-viewer hot room at ${fmt(healthy.eventsPerS, 1)} events/s is ${fmt(10_000 * healthy.eventsPerS)} deliveries/s = ${fmt((10_000 * healthy.eventsPerS) / perNodePerS, 1)} nodes`,
@@ -417,12 +454,7 @@ if (SCENARIOS.includes('A')) {
   startWorkers(2);
   const sockets = Array.from({ length: A2_SOCKETS }, (_, i) => ({ port: nodes[i % 2]!.port, channel: hotChannel, measure: i % MEASURE_EVERY === 0 }));
   const measured = sockets.filter((s) => s.measure).length;
-  const rssBefore = nodes.map((n) => procSample(n.pid).rssMb);
   const c = await connectSockets(sockets);
-  await sleep(2_000);
-  const rssIdle = nodes.map((n) => procSample(n.pid).rssMb);
-  const grown = rssIdle.reduce((a, r, i) => a + r - rssBefore[i]!, 0);
-  summary.push(`Soketi memory per idle socket: ${fmt((grown * 1024) / c.ok, 1)} KB (two fresh nodes, ${fmt(c.ok)} sockets: ${rssBefore.map((r, i) => `${fmt(r)} → ${fmt(rssIdle[i]!)} MB`).join(', ')})`);
   log(`A2 the hot room, ${RATE} messages/s, ${fmt(c.ok)} sockets over two Soketi nodes (NATS adapter)${c.failed ? `, ${c.failed} failed to connect` : ''}`);
   log(HEAD);
   const step = await gatewayStep('gateway (window 100 ms)', nodes, c.ok, () => measured, RATE, () => hot);

@@ -1,6 +1,6 @@
 import { ChatMessage, compileValidator } from '@onair/contracts';
 import { decodeBatch, type BatchContext, type JsMsg } from '@onair/messaging';
-import type { ChatItem } from '@onair/room-client';
+import { chatRow, type ChatEventPayload, type ChatItem, type ChatRowWire } from '@onair/room-client';
 import { createCoalescer } from './coalescer';
 import type { TriggerQueue } from './trigger-queue';
 
@@ -22,21 +22,27 @@ const MAX_EVENT_BYTES = 9_500;
  */
 export function chatEvents(channel: string, items: ChatItem[], prev?: number): Array<{ channel: string; name: string; data: string }> {
   const events: Array<{ channel: string; name: string; data: string }> = [];
-  let current: ChatItem[] = [];
+  let current: ChatRowWire[] = [];
   let size = 0;
   const push = () => {
     if (current.length === 0) return;
-    const payload = { seq: [current[0]!.seq, current.at(-1)!.seq], ...(prev !== undefined ? { prev } : {}), messages: current };
-    prev = current.at(-1)!.seq;
+    const payload: ChatEventPayload = {
+      seq: [current[0]![0], current.at(-1)![0]],
+      ...(prev !== undefined ? { prev } : {}),
+      platform: items[0]!.platform,
+      messages: current,
+    };
+    prev = current.at(-1)![0];
     events.push({ channel, name: 'chat', data: JSON.stringify(payload) });
     current = [];
     size = 0;
   };
   for (const item of items) {
-    const itemSize = Buffer.byteLength(JSON.stringify(item)) + 1;
-    if (size + itemSize > MAX_EVENT_BYTES) push();
-    current.push(item);
-    size += itemSize;
+    const row = chatRow(item);
+    const rowSize = Buffer.byteLength(JSON.stringify(row)) + 1;
+    if (size + rowSize > MAX_EVENT_BYTES) push();
+    current.push(row);
+    size += rowSize;
   }
   push();
   return events;

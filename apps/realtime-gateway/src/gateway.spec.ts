@@ -8,7 +8,7 @@ import { createTestTopology } from '@onair/messaging/testing';
 import { createMetricsRegistry, createRateLimiter } from '@onair/service-kit';
 import { startTcpProxy, waitFor } from '@onair/service-kit/testing';
 import { pusherClient } from './testing/pusher-client';
-import { createRoomFeed, type ChatItem } from '@onair/room-client';
+import { chatItems, createRoomFeed, type ChatEventPayload, type ChatItem } from '@onair/room-client';
 import { signSessionToken } from '@onair/session';
 import { createDb, insertChatMessages, migrateToLatest, type Db } from '@onair/database';
 import { createTestDatabase } from '@onair/database/testing';
@@ -98,12 +98,12 @@ describe('realtime gateway', () => {
     const viewer = client();
     const sub = await subscribe(viewer, 'room-r1');
     expect(sub.ok).toBe(true);
-    const received: Array<{ seq: number; id: string; content: string }> = [];
-    const events: Array<{ seq: [number, number] }> = [];
+    const received: ChatItem[] = [];
+    const events: ChatEventPayload[] = [];
     if (sub.ok) {
-      sub.channel.bind('chat', (payload: { seq: [number, number]; messages: Array<{ seq: number; id: string; content: string }> }) => {
+      sub.channel.bind('chat', (payload: ChatEventPayload) => {
         events.push(payload);
-        received.push(...payload.messages);
+        received.push(...chatItems(payload));
       });
     }
     for (let i = 0; i < 60; i++) {
@@ -112,6 +112,15 @@ describe('realtime gateway', () => {
     }
     await waitFor(() => received.length, (n) => n >= 60, { what: '60 chat messages over the socket' });
     expect(received.map((m) => m.id)).toEqual(Array.from({ length: 60 }, (_, i) => `r1-${i}`));
+    // Every field survives the compact rows of the wire form.
+    expect(received[7]).toEqual({
+      seq: expect.any(Number),
+      id: 'r1-7',
+      platform: 'onair',
+      sender: { id: 'u1', name: 'user1' },
+      content: 'hello 7',
+      sentAt: chat(7, 'r1').sentAt,
+    });
     const seqs = received.map((m) => m.seq);
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
     for (const e of events) expect(e.seq[0]).toBeLessThanOrEqual(e.seq[1]);

@@ -1,2 +1,2 @@
-export { createRoomFeed } from './room-feed';
-export type { ChatEventPayload, ChatItem, RoomFeed, RoomFeedOptions, PusherLike, ChannelLike } from './room-feed';
+export { chatItems, chatRow, createRoomFeed } from './room-feed';
+export type { ChatEventPayload, ChatItem, ChatRowWire, RoomFeed, RoomFeedOptions, PusherLike, ChannelLike } from './room-feed';

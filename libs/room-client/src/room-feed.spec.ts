@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRoomFeed, type ChatItem, type ChannelLike, type PusherLike } from './index';
+import { chatItems, chatRow, createRoomFeed, type ChatItem, type ChannelLike, type PusherLike } from './index';
 
 /**
  * The feed's ordering rules, with a real HTTP history server (serving `history` like the gateway's
@@ -40,9 +40,17 @@ function socket() {
   const pusher: PusherLike = { subscribe: () => channel, unsubscribe: () => undefined };
   const emit = (event: string, data?: unknown) => handlers.get(event)?.forEach((cb) => cb(data));
   const chat = (seqs: number[], prev?: number) =>
-    emit('chat', { seq: [seqs[0], seqs.at(-1)], ...(prev !== undefined ? { prev } : {}), messages: seqs.map(item) });
+    emit('chat', { seq: [seqs[0], seqs.at(-1)], ...(prev !== undefined ? { prev } : {}), platform: 'onair', messages: seqs.map((seq) => chatRow(item(seq))) });
   return { pusher, emit, chat };
 }
+
+describe('chat event rows', () => {
+  it('carry every field of a message there and back', () => {
+    const sent = [item(7), { ...item(8), sender: { id: 'u-2', name: 'Ünïcode "quoted"' }, content: 'tab\there, newline\nthere' }];
+    const payload = { seq: [7, 8] as [number, number], platform: 'onair', messages: sent.map(chatRow) };
+    expect(chatItems(JSON.parse(JSON.stringify(payload)))).toEqual(sent);
+  });
+});
 
 describe('createRoomFeed', () => {
   it('keeps sequence order and drops duplicates, whatever order events arrive in', () => {
