@@ -275,6 +275,8 @@ interface Step {
   soketi: Array<{ cpuPct: number; cpuS: number; rssMb: number }>;
   framesPerS: number;
   soketiCpuPerFrameUs: number;
+  /** CPU the load clients spent per event they received: on this machine they share the cores with Soketi. */
+  clientCpuPerFrameUs: number;
 }
 
 function latencies(histogram: Uint32Array) {
@@ -298,10 +300,11 @@ async function gatewayStep(label: string, nodes: PrivateSoketi[], sockets: numbe
   await settle();
   const [triggers0, events0] = [await gatewayCounter('gateway_triggers_total', 'outcome="ok"'), await gatewayCounter('gateway_events_total', 'event="chat"')];
   const counted = performance.now();
-  const before = { gw: procSample(gateway!.service.child.pid!), nodes: nodes.map((n) => procSample(n.pid)) };
+  const clientCpu = () => workers.reduce((a, w) => a + procSample(w.pid!).cpuS, 0);
+  const before = { gw: procSample(gateway!.service.child.pid!), nodes: nodes.map((n) => procSample(n.pid)), clients: clientCpu() };
   const sent = await sendChat(rate, STEP_S, room);
   await sleep(2_000); // the last coalescing windows and socket writes
-  const after = { gw: procSample(gateway!.service.child.pid!), nodes: nodes.map((n) => procSample(n.pid)) };
+  const after = { gw: procSample(gateway!.service.child.pid!), nodes: nodes.map((n) => procSample(n.pid)), clients: clientCpu() };
   const [triggers1, events1] = [await gatewayCounter('gateway_triggers_total', 'outcome="ok"'), await gatewayCounter('gateway_events_total', 'event="chat"')];
   const r = await collect(true);
   if (sent.failed || r.errors || r.closes) log(`  (${sent.failed} chat POSTs refused, ${r.errors} socket errors, ${r.closes} sockets closed)`);
@@ -326,6 +329,7 @@ async function gatewayStep(label: string, nodes: PrivateSoketi[], sockets: numbe
     soketi,
     framesPerS: r.frames / seconds,
     soketiCpuPerFrameUs: r.frames ? (1e6 * soketiCpuS) / r.frames : Number.NaN,
+    clientCpuPerFrameUs: r.frames ? (1e6 * (after.clients - before.clients)) / r.frames : Number.NaN,
   };
 }
 
@@ -363,7 +367,7 @@ const summary: string[] = [];
 if (SCENARIOS.includes('M')) {
   const IDLE = 10_000;
   log(`M  Soketi memory per idle socket: ${fmt(IDLE)} sockets subscribed to rooms on a fresh node, no traffic (RSS from /proc)`);
-  log('  rooms        connect s   RSS before   after the storm        settled (≤ 60 s)');
+  log('  rooms        connect s   RSS before   after the storm        after a quiet minute');
   for (const rooms of [100, 1]) {
     const node = await soketiNode({ app: APP });
     await sleep(2_000);
@@ -373,19 +377,16 @@ if (SCENARIOS.includes('M')) {
     const c = await connectSockets(Array.from({ length: IDLE }, (_, i) => ({ port: node.port, channel: `room-idle${i % rooms}`, measure: false })));
     const connectS = (performance.now() - started) / 1000;
     const storm = procSample(node.pid).rssMb;
-    // V8 returns the handshakes' garbage to the OS some seconds later: read until two readings 5 s
-    // apart agree within 1 MB (or 60 s have passed).
+    // V8 gives the handshakes' garbage back to the OS only some tens of seconds later (measured: flat
+    // for 10–20 s, then down by a third): the settled figure is the reading after a quiet minute.
     let settled = storm;
     for (let i = 0; i < 12; i++) {
       await sleep(5_000);
-      const now = procSample(node.pid).rssMb;
-      const stable = Math.abs(now - settled) < 1;
-      settled = now;
-      if (stable && i > 0) break;
+      settled = procSample(node.pid).rssMb;
     }
     const open = (await collect(false)).open;
     const perSocket = (mb: number) => `${fmt(((mb - before) * 1024) / open, 1)} KB/socket`;
-    log(`  ${fmt(rooms).padStart(5)}${fmt(connectS, 1).padStart(14)}${`${fmt(before)} MB`.padStart(13)}   ${`${fmt(storm)} MB = ${perSocket(storm)}`.padEnd(23)}${`${fmt(settled)} MB = ${perSocket(settled)}`}${open < c.ok ? ` (${c.ok - open} closed meanwhile)` : ''}`);
+    log(`  ${fmt(rooms).padStart(5)}${fmt(connectS, 1).padStart(14)}${`${fmt(before)} MB`.padStart(13)}   ${`${fmt(storm)} MB = ${perSocket(storm)}`.padEnd(26)}${`${fmt(settled)} MB = ${perSocket(settled)}`}${open < c.ok ? ` (${c.ok - open} closed meanwhile)` : ''}`);
     summary.push(`Soketi memory per idle socket (${fmt(open)} sockets in ${fmt(rooms)} room${rooms > 1 ? 's' : ''}, one node): ${perSocket(storm)} right after connecting, ${perSocket(settled)} settled`);
     await stopWorkers();
     await node.stop();
@@ -436,6 +437,13 @@ if ((SCENARIOS.includes('A') && !SKIP_A1) || SCENARIOS.includes('W')) {
     const perNodePerS = 0.7e6 / healthy.soketiCpuPerFrameUs; // a node kept at 70 % of its one core
     summary.push(
       `⇒ one node delivers ≈ ${fmt(perNodePerS)} such events/s at 70 % of a core; a 10,000-viewer hot room at ${fmt(healthy.eventsPerS, 1)} events/s is ${fmt(10_000 * healthy.eventsPerS)} deliveries/s = ${fmt((10_000 * healthy.eventsPerS) / perNodePerS, 1)} nodes`,
+    );
+    // What this one machine can show at all: every delivery costs Soketi and the receiving load client.
+    const perDeliveryUs = healthy.soketiCpuPerFrameUs + healthy.clientCpuPerFrameUs;
+    const machineMax = (cpus().length * 1e6) / perDeliveryUs;
+    summary.push(
+      `this machine's ceiling: Soketi ${fmt(healthy.soketiCpuPerFrameUs, 1)} µs + load client ${fmt(healthy.clientCpuPerFrameUs, 1)} µs per delivered event on ${cpus().length} cores ⇒ at most ${fmt(machineMax)} deliveries/s with nothing else running; ` +
+        `the hot room at 5,000 sockets needs ${fmt(5_000 * healthy.eventsPerS)}/s, at 10,000 ${fmt(10_000 * healthy.eventsPerS)}/s`,
     );
   }
   await stopWorkers();
