@@ -230,6 +230,15 @@ describe('POST /v1/rooms/:roomId/messages', () => {
     expect(res.json().error.code).toBe('validation_failed');
   });
 
+  it("refuses a room id that names a Kick channel's room, publishing nothing", async () => {
+    const before = (await messaging.jsm.streams.info(topology.chat.stream)).state.messages;
+    const res = await post({ content: 'into a Kick room' }, undefined, 'kick-123');
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.code).toBe('invalid_room_id');
+    expect((await messaging.jsm.streams.info(topology.chat.stream)).state.messages).toBe(before);
+    expect((await post({ content: 'a room of our own' }, undefined, 'kick-lounge')).statusCode).toBe(202);
+  });
+
   it('accepts exactly 500 characters, counting emoji as one', async () => {
     expect((await post({ content: '😀'.repeat(500) })).statusCode).toBe(202);
   });

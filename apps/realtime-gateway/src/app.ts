@@ -1,5 +1,5 @@
 import type Pusher from 'pusher';
-import { chatToGatewayConsumer, eventsToGatewayConsumer, probesToGatewayConsumer, type ConsumerDefinition, type Topology } from '@onair/contracts';
+import { chatToGatewayConsumer, eventsToGatewayConsumer, parseRoomId, probesToGatewayConsumer, type ConsumerDefinition, type Topology } from '@onair/contracts';
 import { createConsumerSet, type BatchConsumerOptions, type Messaging } from '@onair/messaging';
 import { createHttpServer, type HttpServer, type Logger, type RateLimiter } from '@onair/service-kit';
 import type { Registry } from 'prom-client';
@@ -7,7 +7,7 @@ import { registerAuthRoutes } from './auth-routes';
 import { createChatFanout } from './chat-fanout';
 import { createEventFanout } from './event-fanout';
 import type { LiveKitConfig } from './livekit';
-import { parseRoomId, roomHistory } from './history';
+import { roomHistory } from './history';
 import { Type, type Static } from '@sinclair/typebox';
 import { HttpError } from '@onair/service-kit';
 import type { Db } from '@onair/database';

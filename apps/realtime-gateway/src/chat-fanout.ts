@@ -1,4 +1,4 @@
-import { ChatMessage, compileValidator } from '@onair/contracts';
+import { ChatMessage, compileValidator, roomChannel } from '@onair/contracts';
 import { decodeBatch, type BatchContext, type JsMsg } from '@onair/messaging';
 import { chatRow, type ChatEventPayload, type ChatItem, type ChatRowWire } from '@onair/room-client';
 import { createCoalescer } from './coalescer';
@@ -7,11 +7,6 @@ import type { TriggerQueue } from './trigger-queue';
 export type { ChatItem };
 
 const validator = compileValidator(ChatMessage);
-
-/** Pusher channel of a room: first-party rooms by id, platform channels as `<platform>-<id>`. */
-export function roomChannel(platform: string, channelId: string): string {
-  return platform === 'onair' ? `room-${channelId}` : `room-${platform}-${channelId}`;
-}
 
 /** Pusher refuses events over 10 KB; stay under with room for the envelope. */
 const MAX_EVENT_BYTES = 9_500;

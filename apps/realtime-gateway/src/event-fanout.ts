@@ -1,6 +1,5 @@
-import { compileValidator, PlatformEvent, ProbeResult } from '@onair/contracts';
+import { compileValidator, PlatformEvent, ProbeResult, roomChannel } from '@onair/contracts';
 import { decodeBatch, type BatchContext, type JsMsg } from '@onair/messaging';
-import { roomChannel } from './chat-fanout';
 import type { PusherEvent, TriggerQueue } from './trigger-queue';
 
 const eventValidator = compileValidator(PlatformEvent);

@@ -5,13 +5,6 @@ import type { ChatItem } from './chat-fanout';
 
 const validator = compileValidator(ChatMessage);
 
-/** A room id as clients use it: `r1` (first-party) or `kick-123` (a Kick channel). */
-export function parseRoomId(roomId: string): { platform: string; channelId: string } | undefined {
-  const kick = /^kick-(\d{1,20})$/.exec(roomId);
-  if (kick) return { platform: 'kick', channelId: kick[1]! };
-  return /^[A-Za-z0-9_-]{1,64}$/.test(roomId) ? { platform: 'onair', channelId: roomId } : undefined;
-}
-
 /**
  * The room's chat after stream sequence `after`, oldest first: from the chat stream while it still
  * holds that sequence (one direct read per message, by subject), from Postgres once it has aged out

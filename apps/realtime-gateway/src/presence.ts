@@ -6,7 +6,7 @@ import { publishStored, type Messaging } from '@onair/messaging';
 import { HttpError, type Logger } from '@onair/service-kit';
 import { Counter, type Registry } from 'prom-client';
 import { createCoalescer } from './coalescer';
-import { parseRoomId } from './history';
+import { parseRoomId } from '@onair/contracts';
 
 /** The four webhook events Soketi (and Pusher) send about channel occupancy and presence members. */
 export const PRESENCE_WEBHOOK_EVENTS = ['channel_occupied', 'channel_vacated', 'member_added', 'member_removed'] as const;

@@ -1,4 +1,5 @@
 export { createTopology } from './topology';
+export { parseRoomId, roomChannel } from './rooms';
 export type { Topology } from './topology';
 export {
   DEFAULT_STREAM_LIMITS,

@@ -6,7 +6,8 @@ import { waitFor } from '@onair/service-kit/testing';
 import { startBatchConsumer, retryDelayMs, type BatchConsumer } from './batch-consumer';
 import { ensureConsumer, ensureStreams } from './ensure';
 import { publishStored } from './publish';
-import { createTestTopology } from './testing';
+import { connectMessaging } from './connection';
+import { createTestTopology, TEST_NATS_URL } from './testing';
 import type { JsMsg } from '@nats-io/jetstream';
 
 let env: Awaited<ReturnType<typeof createTestTopology>>;
@@ -75,6 +76,19 @@ describe('publishStored', () => {
     const error = await publishStored(env.messaging, subject, 'x', 'silent-1', 300).catch((e) => e);
     silent.unsubscribe();
     expect(error.reason).toBe('timeout');
+  });
+
+  it('refuses what is waiting for a PubAck with disconnected when the connection closes, and refuses new publishes', async () => {
+    const own = await connectMessaging({ url: TEST_NATS_URL, name: 'messaging-spec-close', logger });
+    const subject = `${env.topology.namespace}.silent-close`;
+    const silent = env.messaging.nc.subscribe(subject, { callback: () => undefined });
+    await env.messaging.nc.flush();
+    const waiting = publishStored(own, subject, 'x', 'close-1', 60_000).catch((e) => e);
+    await own.nc.flush();
+    await own.nc.close();
+    silent.unsubscribe();
+    expect((await waiting).reason).toBe('disconnected');
+    expect((await publishStored(own, subject, 'y', 'close-2').catch((e) => e)).reason).toBe('disconnected');
   });
 
   it('refuses with stream_full when a discard-new stream is at its byte cap', async () => {

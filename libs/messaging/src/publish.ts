@@ -10,6 +10,8 @@ export interface PublishResult {
 }
 
 const DEFAULT_TIMEOUT_MS = 5_000;
+/** How often waiting publishes are checked for their deadline: a timeout fires at most this late. */
+const SWEEP_MS = 250;
 
 /**
  * Publishes and waits for the PubAck, so a returned result means the message is stored. `msgID` makes a
@@ -20,15 +22,22 @@ export async function publishStored(
   subject: string,
   payload: Uint8Array | string,
   msgID: string,
-  timeoutMs = DEFAULT_TIMEOUT_MS,
+  timeoutMs?: number,
 ): Promise<PublishResult> {
   // While disconnected, nats.js would queue the publish in memory and the ack would time out anyway;
-  // refusing now answers the client in microseconds instead of seconds.
-  if (!messaging.connected) {
+  // refusing now answers the client in microseconds instead of seconds. While draining, the PubAck
+  // subscription is already gone: the message could be stored with nobody told.
+  if (!messaging.connected || messaging.nc.isDraining()) {
     throw new PublishUnavailableError('disconnected', 'NATS is not connected');
   }
   await nextTurn();
-  return pubAcks(messaging.nc).publish(subject, payload, msgID, timeoutMs);
+  const timeout = timeoutMs !== undefined && timeoutMs > 0 ? timeoutMs : DEFAULT_TIMEOUT_MS;
+  try {
+    return await pubAcks(messaging.nc).publish(subject, payload, msgID, timeout);
+  } catch (error) {
+    if (error instanceof PublishUnavailableError) throw error;
+    throw new PublishUnavailableError('disconnected', 'NATS is not available', { cause: error });
+  }
 }
 
 /**
@@ -36,7 +45,7 @@ export async function publishStored(
  * answered by the stream with a PubAck (`{stream, seq, duplicate}` or `{error}`). `js.publish` does the
  * same through nats.js's request machinery, which builds an Error (stack trace included) and a timer
  * for every message: a tenth of ingest's CPU in profiles. Here one wildcard subscription takes every
- * PubAck of the connection and one sweep a second times out those that never come.
+ * PubAck of the connection and a sweep while any are waiting times out those that never come.
  */
 class PubAckInbox {
   private readonly prefix = `${createInbox()}.`;
@@ -46,23 +55,38 @@ class PubAckInbox {
 
   constructor(private readonly nc: NatsConnection) {
     // Resubscribed by nats.js after a reconnect; PubAcks lost with the old socket time out.
-    nc.subscribe(`${this.prefix}*`, { callback: (_error, msg) => this.settle(msg) });
+    nc.subscribe(`${this.prefix}*`, {
+      callback: (error, msg) => {
+        if (error) this.fail('rejected', `PubAck subscription failed: ${error.message}`, error);
+        else this.settle(msg);
+      },
+    });
+    void nc.closed().then(() => this.fail('disconnected', 'NATS connection closed'));
   }
 
   publish(subject: string, payload: Uint8Array | string, msgID: string, timeoutMs: number): Promise<PublishResult> {
     const id = ++this.next;
-    const h = natsHeaders();
-    h.set('Nats-Msg-Id', msgID);
     return new Promise<PublishResult>((resolve, reject) => {
       try {
+        const h = natsHeaders();
+        h.set('Nats-Msg-Id', msgID);
         this.nc.publish(subject, payload, { reply: `${this.prefix}${id}`, headers: h });
       } catch (error) {
         reject(new PublishUnavailableError('disconnected', 'NATS is not available', { cause: error }));
         return;
       }
       this.waiting.set(id, { resolve, reject, expires: Date.now() + timeoutMs });
-      this.sweeper ??= setInterval(() => this.sweep(), Math.min(1_000, timeoutMs)).unref();
+      this.sweeper ??= setInterval(() => this.sweep(), SWEEP_MS).unref();
     });
+  }
+
+  /** The subscription is gone (connection closed, or refused): everyone waiting hears it now, and the next publish makes a new inbox. */
+  private fail(reason: 'disconnected' | 'rejected', message: string, cause?: unknown): void {
+    if (inboxes.get(this.nc) === this) inboxes.delete(this.nc);
+    for (const waiter of this.waiting.values()) waiter.reject(new PublishUnavailableError(reason, message, { cause }));
+    this.waiting.clear();
+    clearInterval(this.sweeper);
+    this.sweeper = undefined;
   }
 
   private settle(msg: Msg): void {

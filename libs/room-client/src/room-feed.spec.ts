@@ -50,6 +50,10 @@ describe('chat event rows', () => {
     const payload = { seq: [7, 8] as [number, number], platform: 'onair', messages: sent.map(chatRow) };
     expect(chatItems(JSON.parse(JSON.stringify(payload)))).toEqual(sent);
   });
+
+  it('are read next to events of the earlier form (objects), as a rollout sends both', () => {
+    expect(chatItems({ messages: [item(3), item(4)] })).toEqual([item(3), item(4)]);
+  });
 });
 
 describe('createRoomFeed', () => {

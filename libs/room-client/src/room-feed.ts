@@ -42,16 +42,16 @@ export function chatRow(item: ChatItem): ChatRowWire {
   return [item.seq, item.id, item.sender.id, item.sender.name, item.content, Date.parse(item.sentAt)];
 }
 
-/** The messages of a `chat` event (the browser's side). */
-export function chatItems(payload: ChatEventPayload): ChatItem[] {
-  return payload.messages.map(([seq, id, senderId, senderName, content, sentAtMs]) => ({
-    seq,
-    id,
-    platform: payload.platform,
-    sender: { id: senderId, name: senderName },
-    content,
-    sentAt: new Date(sentAtMs).toISOString(),
-  }));
+/**
+ * The messages of a `chat` event (the browser's side). Events of the earlier form (objects) are read
+ * too: during a rollout, gateways of both versions share the Pusher server and open pages.
+ */
+export function chatItems(payload: ChatEventPayload | { messages: ChatItem[] }): ChatItem[] {
+  return payload.messages.map((m: ChatRowWire | ChatItem) => {
+    if (!Array.isArray(m)) return m;
+    const [seq, id, senderId, senderName, content, sentAtMs] = m;
+    return { seq, id, platform: (payload as ChatEventPayload).platform, sender: { id: senderId, name: senderName }, content, sentAt: new Date(sentAtMs).toISOString() };
+  });
 }
 
 /** What the feed needs of a pusher-js channel. */

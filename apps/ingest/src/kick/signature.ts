@@ -24,7 +24,6 @@ export function verifyKickSignature(
   const signature = Buffer.from(signatureBase64, 'base64');
   if (signature.length === 0) return Promise.resolve(false);
   const signed = Buffer.concat([Buffer.from(`${messageId}.${timestamp}.`), rawBody]);
-  if (process.env.SYNC_VERIFY) { try { return Promise.resolve(verify('sha256', signed, key, signature)); } catch { return Promise.resolve(false); } }
   return new Promise((resolve) => {
     try {
       verify('sha256', signed, key, signature, (error, valid) => resolve(!error && valid));

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import type { ChatMessage, Topology } from '@onair/contracts';
+import { parseRoomId, type ChatMessage, type Topology } from '@onair/contracts';
 import { HttpError } from '@onair/service-kit';
 import { SessionTokenError, verifySessionToken } from '@onair/session';
 import type { Publish } from '../publisher';
@@ -27,6 +27,10 @@ export function registerRoomMessages(app: FastifyInstance, options: RoomMessages
     const user = authenticate(request.headers.authorization, options);
     const { roomId } = request.params;
     if (!ROOM_ID.test(roomId)) throw new HttpError(400, 'invalid_room_id', 'Room id must be 1-64 of A-Z a-z 0-9 _ -');
+    // `kick-123` is Kick channel 123's room (same Pusher channel): first-party chat may not post there.
+    if (parseRoomId(roomId)?.platform !== 'onair') {
+      throw new HttpError(400, 'invalid_room_id', `Room id ${roomId} names a platform channel's room; first-party rooms cannot use it`);
+    }
 
     const body = parseJsonBody(rawBody(request.body));
     const unknown = Object.keys(body).filter((k) => k !== 'messageId' && k !== 'content');

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { HttpError } from '@onair/service-kit';
-import { parseRoomId } from '../history';
+import { parseRoomId } from '@onair/contracts';
 
 export interface RoomPageOptions {
   /** What the browser needs to open a socket: public values only, never the secret. */

@@ -1,0 +1,16 @@
+/**
+ * How rooms are named, in one place: clients use room ids (`r1` for a first-party room, `kick-123` for a
+ * Kick channel's room) and each room has one public Pusher channel, `room-<roomId>`.
+ */
+
+/** A room id as clients use it: `r1` (first-party) or `kick-123` (a Kick channel). */
+export function parseRoomId(roomId: string): { platform: 'kick' | 'onair'; channelId: string } | undefined {
+  const kick = /^kick-(\d{1,20})$/.exec(roomId);
+  if (kick) return { platform: 'kick', channelId: kick[1]! };
+  return /^[A-Za-z0-9_-]{1,64}$/.test(roomId) ? { platform: 'onair', channelId: roomId } : undefined;
+}
+
+/** Pusher channel of a room: first-party rooms by id, platform channels as `<platform>-<id>`. */
+export function roomChannel(platform: string, channelId: string): string {
+  return platform === 'onair' ? `room-${channelId}` : `room-${platform}-${channelId}`;
+}
