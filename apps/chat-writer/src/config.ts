@@ -9,7 +9,7 @@ const shape = {
   CLICKHOUSE_URL: optionalUrl({ default: 'http://127.0.0.1:8123', protocols: ['http', 'https'] }),
   CLICKHOUSE_DATABASE: str({ default: 'onair' }),
   /** Most messages written in one statement (chosen from `npm run bench:chat`, see BENCHMARKS.md). */
-  CHAT_BATCH_MAX: int({ default: 1000, min: 1, max: 5000 }),
+  CHAT_BATCH_MAX: int({ default: 2000, min: 1, max: 5000 }),
   /** Longest a batch waits for more messages after its first, in ms: the added latency of a quiet room. */
   CHAT_BATCH_WAIT_MS: int({ default: 50, min: 0, max: 10_000 }),
   /** Batches written at once per replica: one is written while the next is gathered. */
