@@ -163,8 +163,8 @@ for (const processes of [1, 2]) {
           CHAT_WRITE_CONCURRENCY: '2',
           CHAT_WRITE_METHOD: 'copy',
           LOG_LEVEL: 'warn',
-          // As deploy/k8s/chat-writer.yaml runs it: a larger young generation halves scavenges here.
-          NODE_OPTIONS: '--max-semi-space-size=32',
+          // As deploy/k8s/chat-writer.yaml runs it: larger semi-spaces, far fewer scavenges.
+          NODE_OPTIONS: '--max-semi-space-size=64',
         },
       }),
     ),
