@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type Pusher from 'pusher';
+import { parseRoomId } from '@onair/contracts';
 import { HttpError, type RateLimiter } from '@onair/service-kit';
 import { SessionTokenError, verifySessionToken, type SessionUser } from '@onair/session';
 import { joinToken, type LiveKitConfig } from './livekit';
@@ -15,7 +16,6 @@ export interface AuthRoutesOptions {
 }
 
 const SOCKET_ID = /^\d{1,20}\.\d{1,20}$/;
-const ROOM_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
  * Channel auth for pusher-js (`POST /pusher/auth`, `POST /pusher/user-auth`) and LiveKit joins
@@ -75,7 +75,7 @@ export function registerAuthRoutes(app: FastifyInstance, options: AuthRoutesOpti
   app.post<{ Params: { roomId: string } }>('/v1/rooms/:roomId/join', async (request) => {
     limit(request);
     const who = user(request);
-    if (!ROOM_ID.test(request.params.roomId)) throw new HttpError(400, 'invalid_room_id', 'Room id must be 1-64 of A-Z a-z 0-9 _ -');
+    if (!parseRoomId(request.params.roomId)) throw new HttpError(400, 'invalid_room_id', 'Room id must be 1-64 of A-Z a-z 0-9 _ -');
     if (!options.livekit) throw new HttpError(503, 'livekit_not_configured', 'Media rooms are not configured');
     return joinToken(options.livekit, who, request.params.roomId);
   });

@@ -15,7 +15,6 @@ export interface RoomMessagesOptions {
   now: () => number;
 }
 
-const ROOM_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const CLIENT_MESSAGE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const MAX_CONTENT = 500;
 /** C0/C1 controls other than tab and newline: invisible, and used to break renderers and logs. */
@@ -26,9 +25,10 @@ export function registerRoomMessages(app: FastifyInstance, options: RoomMessages
   app.post<{ Params: { roomId: string } }>('/v1/rooms/:roomId/messages', async (request, reply) => {
     const user = authenticate(request.headers.authorization, options);
     const { roomId } = request.params;
-    if (!ROOM_ID.test(roomId)) throw new HttpError(400, 'invalid_room_id', 'Room id must be 1-64 of A-Z a-z 0-9 _ -');
+    const room = parseRoomId(roomId);
+    if (!room) throw new HttpError(400, 'invalid_room_id', 'Room id must be 1-64 of A-Z a-z 0-9 _ -');
     // `kick-123` is Kick channel 123's room (same Pusher channel): first-party chat may not post there.
-    if (parseRoomId(roomId)?.platform !== 'onair') {
+    if (room.platform !== 'onair') {
       throw new HttpError(400, 'invalid_room_id', `Room id ${roomId} names a platform channel's room; first-party rooms cannot use it`);
     }
 
