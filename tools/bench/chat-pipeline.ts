@@ -112,7 +112,8 @@ for (const [method, max, concurrency] of [
 }
 
 // 1a. The transport's own ceiling in this run: the same 200k messages through the same batch consumer
-// (as chat-writer's defaults configure it), decoded and acked, written nowhere. The drain can be no faster than this on the same cores.
+// (as chat-writer's defaults configure it), decoded and acked, written nowhere. The drain can be no
+// faster than this on the same cores.
 {
   const env = await createTestTopology('bench-transport', { limits: { chatMaxBytes: 4 * 1024 ** 3 } });
   await publishChat(env.messaging, env.topology, rows, 1000);
