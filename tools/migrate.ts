@@ -11,7 +11,7 @@ const clickhouseUrl = process.env['CLICKHOUSE_URL'] ?? 'http://127.0.0.1:8123';
 await ensureDatabaseExists(databaseUrl);
 const db = createDb({ url: databaseUrl, poolMax: 1, applicationName: 'migrate' });
 try {
-  const applied = await migrateToLatest(db.db);
+  const applied = await migrateToLatest(db.db, new Date());
   console.log(`postgres: ${applied.length ? `applied ${applied.join(', ')}` : 'up to date'}`);
 } finally {
   await db.close();

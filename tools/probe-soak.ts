@@ -61,7 +61,7 @@ log(`probe-scheduler soak — ${new Date().toISOString()}, ${MINUTES} minutes, 2
 // --- throwaway stores, seeded before the services start -------------------------------------------------
 const testDb = await createTestDatabase(`probe_soak_${tag}`);
 const admin = createDb({ url: testDb.url, poolMax: 2, applicationName: 'probe-soak' });
-await migrateToLatest(admin.db);
+await migrateToLatest(admin.db, new Date());
 const channelOf = new Map<number, { index: number; live: boolean }>();
 for (let i = 1; i <= CHANNELS; i++) {
   const { rows } = await sql<{ id: number }>`INSERT INTO streamers (display_name) VALUES (${`soak ${i}`}) RETURNING id`.execute(admin.db);

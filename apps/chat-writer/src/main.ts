@@ -15,7 +15,7 @@ const messaging = await connectMessaging({ url: config.NATS_URL, name: 'chat-wri
 await ensureStreams(messaging.jsm, streamDefinitions(topology, streamLimits(config)));
 await ensureDatabaseExists(config.DATABASE_URL);
 const db = createDb({ url: config.DATABASE_URL, poolMax: config.DB_POOL_MAX, applicationName: 'chat-writer' });
-await migrateToLatest(db.db);
+await migrateToLatest(db.db, new Date());
 
 let analytics: Analytics | undefined;
 

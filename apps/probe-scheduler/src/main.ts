@@ -15,7 +15,7 @@ const messaging = await connectMessaging({ url: config.NATS_URL, name: 'probe-sc
 await ensureStreams(messaging.jsm, streamDefinitions(topology, streamLimits(config)));
 await ensureDatabaseExists(config.DATABASE_URL);
 const db = createDb({ url: config.DATABASE_URL, poolMax: config.DB_POOL_MAX, applicationName: 'probe-scheduler' });
-await migrateToLatest(db.db);
+await migrateToLatest(db.db, new Date());
 
 const kick =
   config.KICK_CLIENT_ID && config.KICK_CLIENT_SECRET

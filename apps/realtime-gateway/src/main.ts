@@ -23,7 +23,7 @@ const messaging = await connectMessaging({ url: config.NATS_URL, name: 'realtime
 await ensureStreams(messaging.jsm, streamDefinitions(topology, streamLimits(config)));
 await ensureDatabaseExists(config.DATABASE_URL);
 const db = createDb({ url: config.DATABASE_URL, poolMax: config.DB_POOL_MAX, applicationName: 'realtime-gateway' });
-await migrateToLatest(db.db);
+await migrateToLatest(db.db, new Date());
 
 const pusher = new Pusher({
   appId: config.PUSHER_APP_ID,

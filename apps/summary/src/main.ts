@@ -15,7 +15,7 @@ const messaging = await connectMessaging({ url: config.NATS_URL, name: 'summary'
 await ensureStreams(messaging.jsm, streamDefinitions(topology, streamLimits(config)));
 await ensureDatabaseExists(config.DATABASE_URL);
 const db = createDb({ url: config.DATABASE_URL, poolMax: config.DB_POOL_MAX, applicationName: 'summary' });
-await migrateToLatest(db.db);
+await migrateToLatest(db.db, new Date());
 
 const notifier =
   config.TELEGRAM_BOT_TOKEN && config.TELEGRAM_CHAT_ID

@@ -8,13 +8,15 @@ import { dropMonthlyPartitionsBefore, ensureMonthlyPartition, ensureMonthlyParti
 import type { ChatRow } from './chat-row';
 import { createTestDatabase } from './testing';
 
+// Every partition this file makes follows from this one instant, never from the wall clock.
+const NOW = new Date('2026-11-23T00:00:00Z');
 let handle: Db;
 let testDb: Awaited<ReturnType<typeof createTestDatabase>>;
 
 beforeAll(async () => {
   testDb = await createTestDatabase('database_spec');
   handle = createDb({ url: testDb.url, poolMax: 4 });
-  await migrateToLatest(handle.db, new Date('2026-11-23T00:00:00Z'));
+  await migrateToLatest(handle.db, NOW);
 });
 afterAll(async () => {
   await handle?.close();
@@ -39,7 +41,7 @@ function row(i: number, overrides: Partial<ChatRow> = {}): ChatRow {
 
 describe('chat message writes', () => {
   it('migrates twice without harm (replicas start together)', async () => {
-    await expect(migrateToLatest(handle.db)).resolves.toEqual([]);
+    await expect(migrateToLatest(handle.db, NOW)).resolves.toEqual([]);
   });
 
   it.each([

@@ -27,9 +27,10 @@ const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
 
 /**
  * Brings the schema to the latest migration, then makes sure the monthly partitions around `now` exist.
+ * `now` is required, not defaulted: a test that forgot it would build partitions from the calendar.
  * Kysely's Migrator takes an advisory lock, so replicas starting together migrate once.
  */
-export async function migrateToLatest(db: Kysely<any>, now = new Date()): Promise<string[]> {
+export async function migrateToLatest(db: Kysely<any>, now: Date): Promise<string[]> {
   const migrator = new Migrator({ db, provider });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {

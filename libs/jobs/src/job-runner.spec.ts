@@ -21,7 +21,7 @@ beforeAll(async () => {
   env = await createTestTopology('jobs');
   testDb = await createTestDatabase('jobs');
   handle = createDb({ url: testDb.url, poolMax: 6 });
-  await migrateToLatest(handle.db);
+  await migrateToLatest(handle.db, new Date('2026-11-23T00:00:00Z'));
 });
 afterAll(async () => {
   await Promise.all(runners.map((r) => r.stop().catch(() => undefined)));
