@@ -9,7 +9,10 @@ const [roomId = 'r1', ...words] = process.argv.slice(2);
 const content = words.join(' ') || 'hello room';
 const ingest = process.env['INGEST_URL'] || 'http://127.0.0.1:8081';
 const secret = process.env['SESSION_JWT_SECRET'] || 'dev-only-session-secret-0123456789abcdef';
-const token = signSessionToken({ id: 'dev', name: 'dev' }, secret);
+const token = signSessionToken(
+  { id: 'dev', name: 'dev' },
+  { secret, audience: process.env['SESSION_JWT_AUDIENCE'] || 'onair', issuer: process.env['SESSION_JWT_ISSUER'] || 'onair-auth' },
+);
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 console.log(
   [

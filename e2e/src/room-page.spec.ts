@@ -6,6 +6,7 @@ import { createTestDatabase } from '@onair/database/testing';
 import { createTestTopology } from '@onair/messaging/testing';
 import { freePortForTests, spawnService, type SpawnedService } from '@onair/service-kit/testing';
 import { signSessionToken } from '@onair/session';
+import { testSessionKeys } from '@onair/session/testing';
 import { kickWebhookHeaders } from './kick-webhook';
 
 /**
@@ -16,6 +17,7 @@ import { kickWebhookHeaders } from './kick-webhook';
 const app = (name: string) => fileURLToPath(new URL(`../../apps/${name}/src/main.ts`, import.meta.url));
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const SESSION_SECRET = 'e2e-room-page-secret-0123456789abcdef';
+const SESSION = testSessionKeys(SESSION_SECRET);
 const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 
 let env: Awaited<ReturnType<typeof createTestTopology>>;
@@ -78,7 +80,7 @@ function kickGift(channelId: number) {
 describe('live room page', () => {
   it('shows chat posted through ingest, in order, in a real browser', async () => {
     const page = await openRoom('e2e-lobby');
-    const token = signSessionToken({ id: 'ada', name: 'Ada' }, SESSION_SECRET);
+    const token = signSessionToken({ id: 'ada', name: 'Ada' }, SESSION);
     for (const content of ['first!', 'hello from the e2e test', 'third']) {
       const res = await fetch(`${ingestUrl}/v1/rooms/e2e-lobby/messages`, {
         method: 'POST',

@@ -29,6 +29,7 @@ import { createTestDatabase } from '@onair/database/testing';
 import { createTestTopology } from '@onair/messaging/testing';
 import { freePortForTests, spawnService, type SpawnedService } from '@onair/service-kit/testing';
 import { signSessionToken } from '@onair/session';
+import { testSessionKeys } from '@onair/session/testing';
 import { chatRow } from '@onair/room-client';
 import { joinToken } from '../../apps/realtime-gateway/src/livekit';
 import { startPrivateSoketi, type PrivateSoketi } from '../../apps/realtime-gateway/src/testing/soketi';
@@ -48,6 +49,7 @@ const B_ROOMS = Number(env('BENCH_RT_B_ROOMS', '3900'));
 const MEASURE_EVERY = Number(env('BENCH_RT_MEASURE_EVERY', '20'));
 const WINDOWS = [0, 25, 50, 100, 200];
 const SESSION_SECRET = 'bench-realtime-session-secret-0123456789';
+const SESSION = testSessionKeys(SESSION_SECRET);
 const APP = { id: 'bench', key: 'bench-key', secret: 'bench-secret' };
 
 const log = (line = '') => process.stdout.write(`${line}\n`);
@@ -113,7 +115,7 @@ const ingest = await spawnService({
   },
 });
 children.add(ingest.child);
-const tokens = Array.from({ length: 50 }, (_, i) => signSessionToken({ id: `u${i}`, name: `user${i}` }, SESSION_SECRET, { ttlS: 86_400 }));
+const tokens = Array.from({ length: 50 }, (_, i) => signSessionToken({ id: `u${i}`, name: `user${i}` }, SESSION, { ttlS: 86_400 }));
 const agent = new Agent({ keepAlive: true, maxSockets: 32 });
 
 let gateway: { service: SpawnedService; url: string } | undefined;

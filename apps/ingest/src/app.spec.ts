@@ -6,6 +6,7 @@ import { loadKickKey } from './kick/signature';
 import { createKickSigner, kickChatBody } from './testing/kick-signer';
 import { createTestTopology } from '@onair/messaging/testing';
 import { signSessionToken } from '@onair/session';
+import { testSessionKeys } from '@onair/session/testing';
 import { createMetricsRegistry, type HttpServer } from '@onair/service-kit';
 import type { Messaging } from '@onair/messaging';
 import type { Topology } from '@onair/contracts';
@@ -13,6 +14,7 @@ import type { Topology } from '@onair/contracts';
 const NOW = Date.parse('2026-11-23T12:00:30Z');
 const TIMESTAMP = '2026-11-23T12:00:00Z';
 const SECRET = 'ingest-spec-secret-0123456789abcdef';
+const SESSION = testSessionKeys(SECRET);
 const signer = createKickSigner();
 
 let env: Awaited<ReturnType<typeof createTestTopology>>;
@@ -27,7 +29,7 @@ function build(overrides: { messaging?: Messaging; burst?: number } = {}): HttpS
     messaging: overrides.messaging ?? messaging,
     topology,
     kickKey: loadKickKey(signer.publicKeyPem),
-    sessionSecret: SECRET,
+    session: SESSION,
     rateLimiter: createRateLimiter({ burst: overrides.burst ?? 1000, perSecond: 1 }),
     publishTimeoutMs: 2000,
     kickMaxSkewMs: 300_000,
@@ -195,7 +197,7 @@ describe('POST /webhooks/kick', () => {
 });
 
 describe('POST /v1/rooms/:roomId/messages', () => {
-  const token = signSessionToken({ id: 'user-1', name: 'Alice' }, SECRET, { nowMs: NOW });
+  const token = signSessionToken({ id: 'user-1', name: 'Alice' }, SESSION, { nowMs: NOW });
   const post = (payload: unknown, headers: Record<string, string> = { authorization: `Bearer ${token}` }, room = 'room-1') =>
     server.app.inject({ method: 'POST', url: `/v1/rooms/${room}/messages`, payload: payload as object, headers });
 
@@ -209,7 +211,16 @@ describe('POST /v1/rooms/:roomId/messages', () => {
   });
 
   it('answers 401 without a valid session', async () => {
-    for (const headers of [{} as Record<string, string>, { authorization: 'Bearer nope' }, { authorization: `Bearer ${signSessionToken({ id: 'u', name: 'n' }, 'another-secret-of-enough-length!!', { nowMs: NOW })}` }]) {
+    const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+    const user = { id: 'u', name: 'n' };
+    for (const headers of [
+      {} as Record<string, string>,
+      bearer('nope'),
+      bearer(signSessionToken(user, testSessionKeys('another-secret-of-enough-length!!'), { nowMs: NOW })),
+      bearer(signSessionToken(user, { ...SESSION, audience: 'billing' }, { nowMs: NOW })),
+      bearer(signSessionToken(user, { ...SESSION, issuer: 'elsewhere' }, { nowMs: NOW })),
+      bearer(signSessionToken(user, SESSION, { nowMs: NOW, ttlS: 365 * 86_400 })),
+    ]) {
       const res = await post({ content: 'hi' }, headers);
       expect(res.statusCode).toBe(401);
       expect(res.json().error.code).toBe('unauthorized');
@@ -251,7 +262,7 @@ describe('POST /v1/rooms/:roomId/messages', () => {
         method: 'POST',
         url: '/v1/rooms/room-2/messages',
         payload: { content: 'spam' },
-        headers: { authorization: `Bearer ${signSessionToken({ id: user, name: user }, SECRET, { nowMs: NOW })}` },
+        headers: { authorization: `Bearer ${signSessionToken({ id: user, name: user }, SESSION, { nowMs: NOW })}` },
       });
     expect([(await send('a')).statusCode, (await send('a')).statusCode]).toEqual([202, 202]);
     const third = await send('a');

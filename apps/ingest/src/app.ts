@@ -2,6 +2,7 @@ import type { Messaging } from '@onair/messaging';
 import type { Topology } from '@onair/contracts';
 import { createHttpServer, HttpError, type HttpServer, type Logger } from '@onair/service-kit';
 import type { Registry } from 'prom-client';
+import type { SessionKeys } from '@onair/session';
 import { registerKickWebhook } from './kick/webhook-route';
 import type { KickKey } from './kick/signature';
 import { registerLiveKitWebhook } from './livekit/webhook-route';
@@ -15,7 +16,7 @@ export interface IngestDeps {
   messaging: Messaging;
   topology: Topology;
   kickKey: KickKey;
-  sessionSecret: string;
+  session: SessionKeys;
   rateLimiter: RateLimiter;
   /** Milliseconds to wait for a PubAck before answering 503. */
   publishTimeoutMs: number;
@@ -67,7 +68,7 @@ export function buildApp(deps: IngestDeps): HttpServer {
   registerRoomMessages(app, {
     topology: deps.topology,
     publish,
-    sessionSecret: deps.sessionSecret,
+    session: deps.session,
     rateLimiter: deps.rateLimiter,
     now,
   });

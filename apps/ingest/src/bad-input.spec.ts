@@ -3,6 +3,7 @@ import { pino } from 'pino';
 import { createTestTopology } from '@onair/messaging/testing';
 import { createMetricsRegistry, type HttpServer } from '@onair/service-kit';
 import { signSessionToken } from '@onair/session';
+import { testSessionKeys } from '@onair/session/testing';
 import { buildApp, BODY_LIMIT } from './app';
 import { loadKickKey } from './kick/signature';
 import { createRateLimiter } from '@onair/service-kit';
@@ -15,8 +16,9 @@ import { createKickSigner, kickChatBody } from './testing/kick-signer';
 const NOW = Date.parse('2026-11-23T12:00:30Z');
 const TIMESTAMP = '2026-11-23T12:00:00Z';
 const SECRET = 'bad-input-spec-secret-0123456789abcdef';
+const SESSION = testSessionKeys(SECRET);
 const signer = createKickSigner();
-const token = signSessionToken({ id: 'fuzzer', name: 'Fuzzer' }, SECRET, { nowMs: NOW });
+const token = signSessionToken({ id: 'fuzzer', name: 'Fuzzer' }, SESSION, { nowMs: NOW });
 
 let env: Awaited<ReturnType<typeof createTestTopology>>;
 let server: HttpServer;
@@ -29,7 +31,7 @@ beforeAll(async () => {
     messaging: env.messaging,
     topology: env.topology,
     kickKey: loadKickKey(signer.publicKeyPem),
-    sessionSecret: SECRET,
+    session: SESSION,
     rateLimiter: createRateLimiter({ burst: 100_000, perSecond: 1 }),
     publishTimeoutMs: 2000,
     kickMaxSkewMs: 300_000,

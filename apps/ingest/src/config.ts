@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError, commonConfig, int, parseConfig, str } from '@onair/service-kit';
+import { ConfigError, commonConfig, sessionConfig, sessionKeysFromConfig, int, parseConfig, str } from '@onair/service-kit';
 
 const shape = {
   ...commonConfig(8081),
@@ -9,8 +9,7 @@ const shape = {
   KICK_PUBLIC_KEY_FILE: str({ default: '', allowEmpty: true }),
   /** Largest webhook age or clock difference accepted, in seconds (Kick's signature has no expiry). */
   KICK_MAX_SKEW_S: int({ default: 300, min: 1 }),
-  /** HMAC secret of the HS256 session tokens that first-party chat users present. */
-  SESSION_JWT_SECRET: str(),
+  ...sessionConfig(),
   /** Room messages one user may post in a burst … */
   ROOM_RATE_BURST: int({ default: 10, min: 1 }),
   /** … and per second after that. */
@@ -26,13 +25,10 @@ export type IngestConfig = ReturnType<typeof parseIngestConfig>;
 
 export function parseIngestConfig(env: Record<string, string | undefined>) {
   const config = parseConfig(shape, env);
-  if (config.SESSION_JWT_SECRET.length < 32) {
-    throw new ConfigError('SESSION_JWT_SECRET', 'must be at least 32 characters');
-  }
   if (config.LIVEKIT_API_KEY && !config.LIVEKIT_API_SECRET) {
     throw new ConfigError('LIVEKIT_API_SECRET', 'is required when LIVEKIT_API_KEY is set');
   }
-  return { ...config, kickPublicKey: readKickKey(config.KICK_PUBLIC_KEY, config.KICK_PUBLIC_KEY_FILE) };
+  return { ...config, session: sessionKeysFromConfig(config), kickPublicKey: readKickKey(config.KICK_PUBLIC_KEY, config.KICK_PUBLIC_KEY_FILE) };
 }
 
 function readKickKey(inline: string, file: string): string {

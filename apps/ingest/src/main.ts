@@ -20,7 +20,7 @@ const server = buildApp({
   messaging,
   topology,
   kickKey: loadKickKey(config.kickPublicKey),
-  sessionSecret: config.SESSION_JWT_SECRET,
+  session: config.session,
   rateLimiter: createRateLimiter({ burst: config.ROOM_RATE_BURST, perSecond: config.ROOM_RATE_PER_S }),
   publishTimeoutMs: config.PUBLISH_TIMEOUT_MS,
   kickMaxSkewMs: config.KICK_MAX_SKEW_S * 1000,

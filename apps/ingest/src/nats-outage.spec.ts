@@ -5,6 +5,7 @@ import { startPrivateNats } from '@onair/messaging/testing';
 import { createTopology, DEFAULT_STREAM_LIMITS, streamDefinitions } from '@onair/contracts';
 import { createMetricsRegistry, type HttpServer } from '@onair/service-kit';
 import { signSessionToken } from '@onair/session';
+import { testSessionKeys } from '@onair/session/testing';
 import { buildApp } from './app';
 import { loadKickKey } from './kick/signature';
 import { createRateLimiter } from '@onair/service-kit';
@@ -12,11 +13,12 @@ import { createKickSigner } from './testing/kick-signer';
 
 /** NATS is killed under a running ingest: it must answer 503, never 202, and recover when NATS is back. */
 const SECRET = 'nats-outage-spec-secret-0123456789abcdef';
+const SESSION = testSessionKeys(SECRET);
 const topology = createTopology('outage');
 let nats: Awaited<ReturnType<typeof startPrivateNats>>;
 let messaging: Messaging;
 let server: HttpServer;
-const token = signSessionToken({ id: 'u1', name: 'U' }, SECRET);
+const token = signSessionToken({ id: 'u1', name: 'U' }, SESSION);
 
 beforeAll(async () => {
   nats = await startPrivateNats();
@@ -28,7 +30,7 @@ beforeAll(async () => {
     messaging,
     topology,
     kickKey: loadKickKey(createKickSigner().publicKeyPem),
-    sessionSecret: SECRET,
+    session: SESSION,
     rateLimiter: createRateLimiter({ burst: 1000, perSecond: 1 }),
     publishTimeoutMs: 1000,
     kickMaxSkewMs: 300_000,

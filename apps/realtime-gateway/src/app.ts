@@ -3,6 +3,7 @@ import { chatToGatewayConsumer, eventsToGatewayConsumer, parseRoomId, probesToGa
 import { createConsumerSet, type BatchConsumerOptions, type Messaging } from '@onair/messaging';
 import { createHttpServer, type HttpServer, type Logger, type RateLimiter } from '@onair/service-kit';
 import type { Registry } from 'prom-client';
+import type { SessionKeys } from '@onair/session';
 import { registerAuthRoutes } from './auth-routes';
 import { createChatFanout } from './chat-fanout';
 import { createEventFanout } from './event-fanout';
@@ -27,7 +28,7 @@ export interface GatewayDeps {
   page: RoomPageOptions;
   /** Shortest gap between two audience-count readings of one channel. */
   presenceWindowMs: number;
-  sessionSecret: string;
+  session: SessionKeys;
   rateLimiter: RateLimiter;
   coalesceWindowMs: number;
   livekit?: LiveKitConfig;
@@ -59,7 +60,7 @@ export function buildApp(deps: GatewayDeps): Gateway {
   });
   registerAuthRoutes(server.app, {
     pusher: deps.pusher,
-    sessionSecret: deps.sessionSecret,
+    session: deps.session,
     rateLimiter: deps.rateLimiter,
     ...(deps.livekit ? { livekit: deps.livekit } : {}),
   });

@@ -2,12 +2,12 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type Pusher from 'pusher';
 import { parseRoomId } from '@onair/contracts';
 import { HttpError, type RateLimiter } from '@onair/service-kit';
-import { SessionTokenError, verifySessionToken, type SessionUser } from '@onair/session';
+import { SessionTokenError, verifySessionToken, type SessionKeys, type SessionUser } from '@onair/session';
 import { joinToken, type LiveKitConfig } from './livekit';
 
 export interface AuthRoutesOptions {
   pusher: Pick<Pusher, 'authorizeChannel' | 'authenticateUser'>;
-  sessionSecret: string;
+  session: SessionKeys;
   /** Per client IP, shared by the auth endpoints. */
   rateLimiter: RateLimiter;
   /** Absent: the join endpoint answers 503. */
@@ -37,7 +37,7 @@ export function registerAuthRoutes(app: FastifyInstance, options: AuthRoutesOpti
     const match = request.headers.authorization?.match(/^Bearer ([^\s]+)$/);
     if (!match) throw new HttpError(403, 'forbidden', 'A Bearer session token is required');
     try {
-      return verifySessionToken(match[1]!, options.sessionSecret, now());
+      return verifySessionToken(match[1]!, options.session, now());
     } catch (error) {
       if (error instanceof SessionTokenError) throw new HttpError(403, 'forbidden', error.message);
       throw error;

@@ -1,4 +1,4 @@
-import { bool, commonConfig, ConfigError, int, parseConfig, str, url } from '@onair/service-kit';
+import { bool, commonConfig, ConfigError, sessionConfig, sessionKeysFromConfig, int, parseConfig, str, url } from '@onair/service-kit';
 
 const shape = {
   ...commonConfig(8082),
@@ -15,8 +15,7 @@ const shape = {
   /** Postgres, read for chat history older than the stream keeps. */
   DATABASE_URL: url({ default: 'postgres://postgres@127.0.0.1:5432/onair', protocols: ['postgres', 'postgresql'] }),
   DB_POOL_MAX: int({ default: 4, min: 1 }),
-  /** Same secret as ingest: the session JWTs of signed-in users. */
-  SESSION_JWT_SECRET: str(),
+  ...sessionConfig(),
   /** Milliseconds a busy room's chat is gathered into one event (quiet rooms: no wait). */
   COALESCE_WINDOW_MS: int({ default: 100, min: 0, max: 5_000 }),
   /** Shortest gap, in ms, between two audience-count readings of one channel after Soketi's webhooks. */
@@ -35,9 +34,8 @@ export type GatewayConfig = ReturnType<typeof parseGatewayConfig>;
 
 export function parseGatewayConfig(env: Record<string, string | undefined>) {
   const config = parseConfig(shape, env);
-  if (config.SESSION_JWT_SECRET.length < 32) throw new ConfigError('SESSION_JWT_SECRET', 'must be at least 32 characters');
   if (Boolean(config.LIVEKIT_API_KEY) !== Boolean(config.LIVEKIT_API_SECRET)) {
     throw new ConfigError('LIVEKIT_API_SECRET', 'LIVEKIT_API_KEY and LIVEKIT_API_SECRET are set together or not at all');
   }
-  return config;
+  return { ...config, session: sessionKeysFromConfig(config) };
 }

@@ -10,6 +10,7 @@ import { startTcpProxy, waitFor } from '@onair/service-kit/testing';
 import { pusherClient } from './testing/pusher-client';
 import { chatItems, createRoomFeed, type ChatEventPayload, type ChatItem } from '@onair/room-client';
 import { signSessionToken } from '@onair/session';
+import { testSessionKeys } from '@onair/session/testing';
 import { createDb, insertChatMessages, migrateToLatest, type Db } from '@onair/database';
 import { createTestDatabase } from '@onair/database/testing';
 import { buildApp, type Gateway } from './app';
@@ -20,6 +21,7 @@ import { buildApp, type Gateway } from './app';
  * verifying our signatures, and LiveKit join tokens carry least-privilege grants.
  */
 const SECRET = 'gateway-spec-session-secret-0123456789abcdef';
+const SESSION = testSessionKeys(SECRET);
 const PUSHER = {
   appId: process.env['PUSHER_APP_ID'] ?? 'onair',
   key: process.env['PUSHER_APP_KEY'] ?? 'onair-key',
@@ -58,7 +60,7 @@ function build(options: { burst: number; perSecond: number; livekit?: typeof LIV
     messaging: env.messaging,
     topology: env.topology,
     pusher: new Pusher({ appId: PUSHER.appId, key: PUSHER.key, secret: PUSHER.secret, host: PUSHER.host, port: String(PUSHER.port), useTLS: false }),
-    sessionSecret: SECRET,
+    session: SESSION,
     rateLimiter: createRateLimiter({ burst: options.burst, perSecond: options.perSecond }),
     coalesceWindowMs: 50,
     pusherApp: { key: PUSHER.key, secret: PUSHER.secret },
@@ -181,7 +183,7 @@ describe('realtime gateway', () => {
   });
 
   it('signs presence channels for a signed-in user, with their id and name, and Soketi accepts it', async () => {
-    const token = signSessionToken({ id: 'alice', name: 'Alice' }, SECRET);
+    const token = signSessionToken({ id: 'alice', name: 'Alice' }, SESSION);
     const sub = await subscribe(client(token), 'presence-room-r2');
     expect(sub.ok).toBe(true);
     if (sub.ok) {
@@ -192,10 +194,10 @@ describe('realtime gateway', () => {
 
   it('refuses presence without a session, and another user’s private channel, with 403', async () => {
     expect(await subscribe(client(), 'presence-room-r3')).toEqual({ ok: false, status: 403 });
-    const bob = signSessionToken({ id: 'bob', name: 'Bob' }, SECRET);
+    const bob = signSessionToken({ id: 'bob', name: 'Bob' }, SESSION);
     expect(await subscribe(client(bob), 'private-user-alice')).toEqual({ ok: false, status: 403 });
     expect((await subscribe(client(bob), 'private-user-bob')).ok).toBe(true);
-    const forged = signSessionToken({ id: 'bob', name: 'Bob' }, 'not-the-secret-0123456789abcdef0123');
+    const forged = signSessionToken({ id: 'bob', name: 'Bob' }, testSessionKeys('not-the-secret-0123456789abcdef0123'));
     expect(await subscribe(client(forged), 'presence-room-r3')).toEqual({ ok: false, status: 403 });
   });
 
@@ -205,15 +207,15 @@ describe('realtime gateway', () => {
       return { status: res.status, body: (await res.json()) as { url: string; token: string; error?: { code: string } } };
     };
     const verifier = new TokenVerifier(LIVEKIT.apiKey, LIVEKIT.apiSecret);
-    const viewer = await join(signSessionToken({ id: 'v1', name: 'Viewer' }, SECRET), 'stage');
+    const viewer = await join(signSessionToken({ id: 'v1', name: 'Viewer' }, SESSION), 'stage');
     expect(viewer.status).toBe(200);
     expect(viewer.body.url).toBe(LIVEKIT.url);
     const viewerClaims = await verifier.verify(viewer.body.token);
     expect(viewerClaims).toMatchObject({ sub: 'v1', name: 'Viewer', video: { room: 'stage', roomJoin: true, canSubscribe: true, canPublish: false, canPublishData: false } });
     expect((viewerClaims as { exp: number; nbf: number }).exp - (viewerClaims as { nbf: number }).nbf).toBe(LIVEKIT.ttlS);
-    const owner = await join(signSessionToken({ id: 'o1', name: 'Owner', ownsRooms: ['stage'] }, SECRET), 'stage');
+    const owner = await join(signSessionToken({ id: 'o1', name: 'Owner', ownsRooms: ['stage'] }, SESSION), 'stage');
     expect(await verifier.verify(owner.body.token)).toMatchObject({ video: { room: 'stage', canPublish: true, canPublishData: true } });
-    const elsewhere = await join(signSessionToken({ id: 'o1', name: 'Owner', ownsRooms: ['stage'] }, SECRET), 'other');
+    const elsewhere = await join(signSessionToken({ id: 'o1', name: 'Owner', ownsRooms: ['stage'] }, SESSION), 'other');
     expect(await verifier.verify(elsewhere.body.token)).toMatchObject({ video: { room: 'other', canPublish: false } });
     const anonymous = await fetch(`${baseUrl}/v1/rooms/stage/join`, { method: 'POST' });
     expect(anonymous.status).toBe(403);
@@ -221,7 +223,7 @@ describe('realtime gateway', () => {
 
   it('limits auth requests per client IP', async () => {
     const limited = build({ burst: 2, perSecond: 1 });
-    const token = signSessionToken({ id: 'x', name: 'X' }, SECRET);
+    const token = signSessionToken({ id: 'x', name: 'X' }, SESSION);
     const statuses = [];
     for (let i = 0; i < 3; i++) {
       const res = await limited.server.app.inject({

@@ -43,7 +43,7 @@ const gateway = buildApp({
   messaging,
   topology,
   pusher,
-  sessionSecret: config.SESSION_JWT_SECRET,
+  session: config.session,
   rateLimiter: createRateLimiter({ burst: config.AUTH_RATE_BURST, perSecond: config.AUTH_RATE_PER_S }),
   coalesceWindowMs: config.COALESCE_WINDOW_MS,
   pusherApp: { key: config.PUSHER_APP_KEY, secret: config.PUSHER_APP_SECRET },

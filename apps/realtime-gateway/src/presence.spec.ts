@@ -7,6 +7,7 @@ import { createTestTopology } from '@onair/messaging/testing';
 import { createMetricsRegistry, createRateLimiter } from '@onair/service-kit';
 import { freePortForTests, waitFor } from '@onair/service-kit/testing';
 import { signSessionToken } from '@onair/session';
+import { testSessionKeys } from '@onair/session/testing';
 import { createDb, migrateToLatest, type Db } from '@onair/database';
 import { createTestDatabase } from '@onair/database/testing';
 import { buildApp, type Gateway } from './app';
@@ -19,6 +20,7 @@ import { startPrivateSoketi, type PrivateSoketi } from './testing/soketi';
  * reads the room's audience back from Soketi and publishes it on NATS, and the room's sockets get it.
  */
 const SECRET = 'presence-spec-session-secret-0123456789abcdef';
+const SESSION = testSessionKeys(SECRET);
 let env: Awaited<ReturnType<typeof createTestTopology>>;
 let testDb: Awaited<ReturnType<typeof createTestDatabase>>;
 let handle: Db;
@@ -45,7 +47,7 @@ beforeAll(async () => {
     pusherApp: { key: soketi.app.key, secret: soketi.app.secret },
     presenceWindowMs: 50,
     page: { pusher: { key: soketi.app.key, wsHost: '127.0.0.1', wsPort: soketi.port, forceTLS: false } },
-    sessionSecret: SECRET,
+    session: SESSION,
     rateLimiter: createRateLimiter({ burst: 100, perSecond: 10 }),
     coalesceWindowMs: 50,
     db: handle,
@@ -100,8 +102,8 @@ describe('presence from Soketi webhooks', () => {
       what: 'channel_occupied → a count of 1 on NATS',
     });
 
-    const alice = client(signSessionToken({ id: 'alice', name: 'Alice' }, SECRET));
-    const bob = client(signSessionToken({ id: 'bob', name: 'Bob' }, SECRET));
+    const alice = client(signSessionToken({ id: 'alice', name: 'Alice' }, SESSION));
+    const bob = client(signSessionToken({ id: 'bob', name: 'Bob' }, SESSION));
     alice.subscribe('presence-room-lobby');
     bob.subscribe('presence-room-lobby');
     await waitFor(() => publishedCounts('lobby'), (c) => c.some((x) => x.channel === 'presence-room-lobby' && x.users === 2), {

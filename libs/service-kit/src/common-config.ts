@@ -1,4 +1,5 @@
 import { int, oneOf, str, url } from './config';
+import { ConfigError } from './errors';
 
 /**
  * Variables every service reads, with the defaults of the dev stack. Each app spreads these into its own
@@ -21,3 +22,36 @@ export function commonConfig(defaultPort: number) {
   };
 }
 
+
+/**
+ * The session-token variables of every service that accepts signed-in users (ingest, the gateway). The
+ * secret has no default; audience and issuer must match what the identity service mints.
+ */
+export function sessionConfig() {
+  return {
+    /** HMAC secret of the HS256 session tokens (≥ 32 characters). */
+    SESSION_JWT_SECRET: str(),
+    /** `aud` a token must name to be accepted here. */
+    SESSION_JWT_AUDIENCE: str({ default: 'onair' }),
+    /** `iss` a token must carry. */
+    SESSION_JWT_ISSUER: str({ default: 'onair-auth' }),
+    /** Longest accepted token lifetime (`exp - iat`), in seconds. */
+    SESSION_MAX_LIFETIME_S: int({ default: 86_400, min: 60, max: 30 * 86_400 }),
+  };
+}
+
+/** The session keys from a parsed `sessionConfig()`, refusing a short secret. */
+export function sessionKeysFromConfig(config: {
+  SESSION_JWT_SECRET: string;
+  SESSION_JWT_AUDIENCE: string;
+  SESSION_JWT_ISSUER: string;
+  SESSION_MAX_LIFETIME_S: number;
+}): { secret: string; audience: string; issuer: string; maxLifetimeS: number } {
+  if (config.SESSION_JWT_SECRET.length < 32) throw new ConfigError('SESSION_JWT_SECRET', 'must be at least 32 characters');
+  return {
+    secret: config.SESSION_JWT_SECRET,
+    audience: config.SESSION_JWT_AUDIENCE,
+    issuer: config.SESSION_JWT_ISSUER,
+    maxLifetimeS: config.SESSION_MAX_LIFETIME_S,
+  };
+}

@@ -8,7 +8,7 @@ export { createHttpServer } from './http';
 export type { HttpServer, HttpServerOptions, ReadinessCheck } from './http';
 export { createShutdown, handleSignals } from './shutdown';
 export type { Shutdown, ShutdownStep } from './shutdown';
-export { commonConfig } from './common-config';
+export { commonConfig, sessionConfig, sessionKeysFromConfig } from './common-config';
 export { startPeriodic } from './periodic';
 export type { Periodic } from './periodic';
 export { createRateLimiter } from './rate-limit';

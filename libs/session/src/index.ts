@@ -1,2 +1,2 @@
 export { SessionTokenError, signSessionToken, verifySessionToken } from './session-token';
-export type { SessionTokenProblem, SessionUser } from './session-token';
+export type { SessionKeys, SessionTokenProblem, SessionUser } from './session-token';

@@ -6,6 +6,7 @@ import { buildApp } from '../app';
 import { loadKickKey } from '../kick/signature';
 import { createKickSigner } from '../testing/kick-signer';
 import { signLiveKitWebhook } from '../testing/livekit-signer';
+import { testSessionKeys } from '@onair/session/testing';
 
 /** LiveKit webhooks at the edge: signed with our API secret over the exact body, stored once in JetStream. */
 const LIVEKIT = { apiKey: 'lk-ingest-key', apiSecret: 'lk-ingest-secret-0123456789abcdef0123' };
@@ -19,7 +20,7 @@ function build(livekit?: typeof LIVEKIT): HttpServer {
     messaging: env.messaging,
     topology: env.topology,
     kickKey: loadKickKey(createKickSigner().publicKeyPem),
-    sessionSecret: 'ingest-livekit-spec-secret-0123456789',
+    session: testSessionKeys('ingest-livekit-spec-secret-0123456789'),
     rateLimiter: createRateLimiter({ burst: 10, perSecond: 1 }),
     publishTimeoutMs: 2000,
     kickMaxSkewMs: 300_000,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { parseRoomId, type ChatMessage, type Topology } from '@onair/contracts';
 import { HttpError } from '@onair/service-kit';
-import { SessionTokenError, verifySessionToken } from '@onair/session';
+import { SessionTokenError, verifySessionToken, type SessionKeys } from '@onair/session';
 import type { Publish } from '../publisher';
 import type { RateLimiter } from '@onair/service-kit';
 import { parseJsonBody, rawBody } from '../json-body';
@@ -10,7 +10,7 @@ import { parseJsonBody, rawBody } from '../json-body';
 export interface RoomMessagesOptions {
   topology: Topology;
   publish: Publish;
-  sessionSecret: string;
+  session: SessionKeys;
   rateLimiter: RateLimiter;
   now: () => number;
 }
@@ -74,7 +74,7 @@ function authenticate(header: string | undefined, options: RoomMessagesOptions) 
   const match = header?.match(/^Bearer ([^\s]+)$/);
   if (!match) throw new HttpError(401, 'unauthorized', 'A Bearer session token is required');
   try {
-    return verifySessionToken(match[1]!, options.sessionSecret, options.now());
+    return verifySessionToken(match[1]!, options.session, options.now());
   } catch (error) {
     if (error instanceof SessionTokenError) throw new HttpError(401, 'unauthorized', error.message);
     throw error;
