@@ -9,6 +9,7 @@ import { defaultLog, ensureAptTool, runWithStack, StackError } from './stack.mjs
 try {
   await ensureAptTool('promtool', 'prometheus');
   await ensureAptTool('chromium', 'chromium');
+  await ensureAptTool('faketime', 'faketime');
 } catch (err) {
   defaultLog(err instanceof StackError ? err.message : String(err));
   process.exit(1);
