@@ -1,4 +1,4 @@
-import { int, oneOf, str, url } from './config';
+import { cidrList, int, oneOf, str, url } from './config';
 import { ConfigError } from './errors';
 
 /**
@@ -17,8 +17,39 @@ export function commonConfig(defaultPort: number) {
     CHAT_MAX_AGE_HOURS: int({ default: 168, min: 1 }),
     /** Byte cap of the chat stream; when full, ingest answers 503 (discard-new). */
     CHAT_MAX_BYTES: int({ default: 8 * 1024 ** 3, min: 1024 * 1024 }),
+    /**
+     * Seconds JetStream remembers a message id on the chat and events streams (their duplicate window): a
+     * webhook or message repeated within it is stored once and answered `duplicate: true`. Ingest refuses to
+     * start unless it covers twice its largest accepted clock difference, so every replay it can accept is
+     * still remembered. Every service ensuring streams must agree.
+     */
+    DEDUPE_WINDOW_S: int({ default: 900, min: 1, max: 86_400 }),
     /** Milliseconds the graceful stop may take before the process exits anyway. */
     SHUTDOWN_GRACE_MS: int({ default: 25_000, min: 0 }),
+    /**
+     * Proxies (comma-separated IPs/CIDRs) whose `X-Forwarded-For` is believed. Empty: none, so the client
+     * address is the socket's and a forged header changes nothing; behind a load balancer, name its range,
+     * or every client shares the balancer's address (and its rate-limit bucket).
+     */
+    TRUST_PROXY: cidrList(),
+    /**
+     * Bearer token `/metrics` requires (≥ 24 characters). Empty: `/metrics` is open, which is only right
+     * where the port cannot be reached from outside (dev, or a network policy).
+     */
+    METRICS_TOKEN: str({ default: '', allowEmpty: true, minLength: 24 }),
+  };
+}
+
+/** What `createHttpServer` takes from a parsed `commonConfig()`: who is a proxy, what guards `/metrics`. */
+export function httpServerConfig(config: { TRUST_PROXY: string[]; METRICS_TOKEN: string }): { trustProxy: string[]; metricsToken?: string } {
+  return { trustProxy: config.TRUST_PROXY, ...(config.METRICS_TOKEN ? { metricsToken: config.METRICS_TOKEN } : {}) };
+}
+
+/** The operator token of services with operator-only routes (summary's admin API, probe-scheduler's audit). */
+export function adminConfig() {
+  return {
+    /** Bearer token of the operator routes (≥ 24 characters); no default. */
+    ADMIN_TOKEN: str({ minLength: 24 }),
   };
 }
 

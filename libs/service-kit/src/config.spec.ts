@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { bool, int, oneOf, optionalUrl, parseConfig, str, url } from './config';
+import { bool, cidrList, int, oneOf, optionalUrl, parseConfig, str, url } from './config';
+import { commonConfig, httpServerConfig } from './common-config';
 import { ConfigError } from './errors';
 
 const shape = {
@@ -51,5 +52,29 @@ describe('parseConfig', () => {
 
   it('reports every bad variable at once', () => {
     expect(() => parseConfig(shape, { PORT: 'x' })).toThrow(/PORT, NAME/);
+  });
+});
+
+describe('proxy and token variables', () => {
+  const read = (env: Record<string, string>) => parseConfig({ TRUST_PROXY: cidrList(), TOKEN: str({ default: '', allowEmpty: true, minLength: 24 }) }, env);
+
+  it('reads TRUST_PROXY as a list of addresses and CIDR blocks, none by default', () => {
+    expect(read({}).TRUST_PROXY).toEqual([]);
+    expect(read({ TRUST_PROXY: '10.0.0.0/8, 192.168.1.7,::1/128 , loopback' }).TRUST_PROXY).toEqual(['10.0.0.0/8', '192.168.1.7', '::1/128', 'loopback']);
+  });
+
+  it.each(['10.0.0.0/33', '10.0.0/8', 'example.com', '10.0.0.0/8/1', '::1/129', '*'])('refuses TRUST_PROXY=%s naming it', (value) => {
+    expect(() => read({ TRUST_PROXY: value })).toThrow(/^TRUST_PROXY: .* is not an IP address or CIDR block/);
+  });
+
+  it('refuses a short token but not an empty one (switched off)', () => {
+    expect(read({ TOKEN: '' }).TOKEN).toBe('');
+    expect(() => read({ TOKEN: 'short' })).toThrow(/TOKEN: must be at least 24 characters/);
+  });
+
+  it('gives every service TRUST_PROXY and METRICS_TOKEN, handed to the HTTP server', () => {
+    const config = parseConfig(commonConfig(8080), { TRUST_PROXY: '10.1.0.0/16', METRICS_TOKEN: 'm'.repeat(24) });
+    expect(httpServerConfig(config)).toEqual({ trustProxy: ['10.1.0.0/16'], metricsToken: 'm'.repeat(24) });
+    expect(httpServerConfig(parseConfig(commonConfig(8080), {}))).toEqual({ trustProxy: [] });
   });
 });

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { ConfigError } from './errors';
 
 type Env = Record<string, string | undefined>;
@@ -22,12 +23,16 @@ function required<T>(name: string, options: Options<T>): T {
   return options.default;
 }
 
-export function str(options: Options<string> & { allowEmpty?: boolean } = {}): VarSpec<string> {
+export function str(options: Options<string> & { allowEmpty?: boolean; minLength?: number } = {}): VarSpec<string> {
   return {
     read(env, name) {
       const value = raw(env, name);
       if (value === undefined) return required(name, options);
       if (value === '' && !options.allowEmpty) throw new ConfigError(name, 'must not be empty');
+      // A secret too short to resist guessing is refused; the empty value (switched off) is not a secret.
+      if (value !== '' && options.minLength !== undefined && value.length < options.minLength) {
+        throw new ConfigError(name, `must be at least ${options.minLength} characters`);
+      }
       return value;
     },
   };
@@ -100,6 +105,32 @@ export function optionalUrl(options: Options<string> & { protocols: readonly str
   const inner = url(options);
   return {
     read: (env, name) => (raw(env, name) === '' ? undefined : inner.read(env, name)),
+  };
+}
+
+/** proxy-addr's names for the reserved ranges, accepted by Fastify's `trustProxy` as CIDRs are. */
+const RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * A comma-separated list of IP addresses and CIDR blocks (`10.0.0.0/8, 192.168.1.7, ::1/128`, or the
+ * names `loopback`, `linklocal`, `uniquelocal`); empty or unset: the default (no entries by default).
+ */
+export function cidrList(options: Options<string[]> = {}): VarSpec<string[]> {
+  return {
+    read(env, name) {
+      const value = raw(env, name);
+      if (value === undefined || value === '') return options.default ?? [];
+      const entries = value.split(',').map((entry) => entry.trim()).filter(Boolean);
+      for (const entry of entries) {
+        if (RANGE_NAMES.has(entry)) continue;
+        const [address, prefix, extra] = entry.split('/');
+        const family = isIP(address ?? '');
+        const bits = family === 4 ? 32 : 128;
+        const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits);
+        if (!family || !prefixOk || extra !== undefined) throw new ConfigError(name, `"${entry}" is not an IP address or CIDR block`);
+      }
+      return entries;
+    },
   };
 }
 

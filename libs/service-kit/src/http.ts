@@ -1,4 +1,7 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import { timingSafeEqual } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { Histogram, type Registry } from 'prom-client';
 import { HttpError } from './errors';
 import type { Logger } from './logger';
@@ -13,6 +16,13 @@ export interface HttpServerOptions {
   readiness?: Record<string, ReadinessCheck>;
   /** Largest accepted request body in bytes; larger bodies get 413. */
   bodyLimit?: number;
+  /**
+   * Addresses and CIDR blocks of proxies whose `X-Forwarded-For` is believed (`TRUST_PROXY`); `request.ip`
+   * is then the client in front of them. Empty or absent: `request.ip` is the socket's peer.
+   */
+  trustProxy?: readonly string[];
+  /** Bearer token `/metrics` requires (`METRICS_TOKEN`); absent: `/metrics` is open. */
+  metricsToken?: string;
 }
 
 export interface HttpServer {
@@ -34,6 +44,14 @@ const OPS_PATHS = new Set(['/healthz', '/metrics']);
 export function createHttpServer(options: HttpServerOptions): HttpServer {
   const app: FastifyInstance = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
+    trustProxy: options.trustProxy?.length ? [...options.trustProxy] : false,
+    // Bad percent-encoding (`GET /%`) and over-long path parameters are refused before routing: in our
+    // shape, without echoing the path.
+    frameworkErrors: (error, _request, reply) => {
+      const { status, code, message } = describeError(error);
+      return reply.code(status).send({ error: { code, message } });
+    },
+    clientErrorHandler,
     // Per-request info logs cost more than the work at 10k req/s; errors are still logged below.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
@@ -63,9 +81,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       .observe(reply.elapsedTime / 1000);
   });
 
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ error: { code: 'not_found', message: `No route for ${request.method} ${request.url}` } }),
-  );
+  // The URL is not echoed: a 404 body must not reflect what a client (or an attacker) sent.
+  app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: { code: 'not_found', message: 'No such route' } }));
 
   app.setErrorHandler((error: FastifyError | HttpError, request, reply) => {
     const { status, code, message } = describeError(error);
@@ -88,7 +105,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     const ready = !draining && Object.values(checks).every(Boolean);
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : draining ? 'draining' : 'not_ready', checks });
   });
-  app.get('/metrics', async (_request, reply) => {
+  app.get('/metrics', { onRequest: options.metricsToken ? requireBearer(options.metricsToken) : [] }, async (_request, reply) => {
     reply.header('content-type', options.registry.contentType);
     return options.registry.metrics();
   });
@@ -104,32 +121,99 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   };
 }
 
-const FASTIFY_CODES: Record<string, { status: number; code: string }> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'body_too_large' },
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'unsupported_media_type' },
-  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'invalid_json' },
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'invalid_content_length' },
+/**
+ * An `onRequest` hook that refuses (401 `unauthorized`) a request without `Authorization: Bearer <token>`,
+ * compared in constant time. For `/metrics` and operator-only routes.
+ */
+export function requireBearer(token: string): (request: FastifyRequest) => Promise<void> {
+  const expected = Buffer.from(`Bearer ${token}`);
+  return async (request) => {
+    const given = Buffer.from(request.headers.authorization ?? '');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      throw new HttpError(401, 'unauthorized', 'A valid bearer token is required');
+    }
+  };
+}
+
+/**
+ * Malformed HTTP (bad request line, bad headers, headers too large, too slow) is answered on the raw
+ * socket, since there is no request to reply to, in the same shape as every other error.
+ */
+function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, message] =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'request_timeout', 'The request did not arrive in time']
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'headers_too_large', 'Request headers are too large']
+        : [400, 'malformed_request', 'The request is not valid HTTP'];
+  const body = JSON.stringify({ error: { code, message } });
+  // As Node does: answer only if no response of this socket has started, or the peer would get garbage.
+  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (socket.writable && !inFlight?.headersSent) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
+}
+
+/** Fastify's own 4xx errors, each with our code and a message that carries nothing the client sent. */
+const FASTIFY_CODES: Record<string, { status: number; code: string; message: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'body_too_large', message: 'Request body is too large' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'unsupported_media_type', message: 'This Content-Type is not accepted here' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'invalid_content_length', message: 'Body size does not match Content-Length' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'invalid_json', message: 'Body is not valid JSON' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'invalid_json', message: 'Body is not valid JSON' },
+  FST_ERR_BAD_URL: { status: 400, code: 'invalid_url', message: 'The URL is not validly encoded' },
+  FST_ERR_MAX_PARAM_LENGTH: { status: 414, code: 'uri_too_long', message: 'A path segment is too long' },
+  FST_ERR_INVALID_URL: { status: 400, code: 'invalid_url', message: 'The URL is not valid' },
+  FST_ERR_ASYNC_CONSTRAINT: { status: 400, code: 'bad_request', message: 'The request could not be routed' },
+  FST_ERR_ROUTE_MISSING_CONTENT_TYPE: { status: 400, code: 'missing_content_type', message: 'A Content-Type header is required' },
+  FST_ERR_ROUTE_MISSING_CONTENT: { status: 400, code: 'missing_body', message: 'A request body is required' },
+  FST_ERR_NOT_FOUND: { status: 404, code: 'not_found', message: 'No such route' },
 };
 
-function describeError(error: FastifyError | HttpError): { status: number; code: string; message: string } {
+/** A generic code and message per status, for a 4xx some library raised without saying more that we trust. */
+const GENERIC_4XX: Record<number, { code: string; message: string }> = {
+  401: { code: 'unauthorized', message: 'Not authorised' },
+  403: { code: 'forbidden', message: 'Forbidden' },
+  404: { code: 'not_found', message: 'Not found' },
+  405: { code: 'method_not_allowed', message: 'Method not allowed' },
+  406: { code: 'not_acceptable', message: 'Not acceptable' },
+  408: { code: 'request_timeout', message: 'The request did not arrive in time' },
+  411: { code: 'length_required', message: 'Content-Length is required' },
+  413: { code: 'body_too_large', message: 'Request body is too large' },
+  414: { code: 'uri_too_long', message: 'The URL is too long' },
+  415: { code: 'unsupported_media_type', message: 'This Content-Type is not accepted here' },
+  429: { code: 'rate_limited', message: 'Too many requests' },
+  431: { code: 'headers_too_large', message: 'Request headers are too large' },
+};
+
+/**
+ * What a client is told about an error. Only our own `HttpError`s and schema validation speak in their
+ * own words; anything else a library raised gets our code and a fixed message (a 4xx keeps its status,
+ * anything else is a 500 without internals). The log keeps the original.
+ */
+export function describeError(error: FastifyError | HttpError | Error): { status: number; code: string; message: string } {
   if (error instanceof HttpError) return { status: error.statusCode, code: error.code, message: error.message };
-  const known = error.code ? FASTIFY_CODES[error.code] : undefined;
-  if (known) return { ...known, message: error.message };
-  if (error.validation) {
+  const fastifyError = error as FastifyError & { validationContext?: string };
+  const known = fastifyError.code ? FASTIFY_CODES[fastifyError.code] : undefined;
+  if (known) return known;
+  if (fastifyError.validation) {
     // A bad query or path value is a malformed request (400); a well-formed body that breaks the
-    // schema is unprocessable (422).
-    const where = (error as FastifyError & { validationContext?: string }).validationContext;
+    // schema is unprocessable (422). The messages are our schemas' words, not the client's input.
+    const where = fastifyError.validationContext;
     if (where === 'querystring') return { status: 400, code: 'invalid_query', message: error.message };
     if (where === 'params') return { status: 400, code: 'invalid_params', message: error.message };
+    if (where === 'headers') return { status: 400, code: 'invalid_headers', message: error.message };
     return { status: 422, code: 'validation_failed', message: error.message };
   }
-  if (error instanceof SyntaxError || (error.statusCode === 400 && /JSON/i.test(error.message))) {
+  const status = fastifyError.statusCode ?? 500;
+  if (error instanceof SyntaxError || (status === 400 && /JSON|prototype|constructor/i.test(error.message))) {
     return { status: 400, code: 'invalid_json', message: 'Body is not valid JSON' };
   }
-  const status = error.statusCode ?? 500;
-  if (status >= 400 && status < 500) {
-    return { status, code: (error.code ?? 'bad_request').toLowerCase(), message: error.message };
-  }
+  if (status >= 400 && status < 500) return { status, ...(GENERIC_4XX[status] ?? { code: 'bad_request', message: 'The request is not valid' }) };
   // 5xx bodies never carry internals; the log has the cause.
   return { status: 500, code: 'internal_error', message: 'Internal server error' };
 }

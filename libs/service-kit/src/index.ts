@@ -1,14 +1,15 @@
 export { ConfigError, HttpError } from './errors';
-export { bool, int, loadConfigOrExit, oneOf, optionalUrl, parseConfig, str, url } from './config';
+export { bool, cidrList, int, loadConfigOrExit, oneOf, optionalUrl, parseConfig, str, url } from './config';
 export type { ConfigOf, VarSpec } from './config';
 export { createLogger } from './logger';
 export type { Logger, LoggerConfig } from './logger';
 export { createMetricsRegistry, registerOnce } from './metrics';
-export { createHttpServer } from './http';
+export { createHttpServer, describeError, requireBearer } from './http';
 export type { HttpServer, HttpServerOptions, ReadinessCheck } from './http';
 export { createShutdown, handleSignals } from './shutdown';
 export type { Shutdown, ShutdownStep } from './shutdown';
-export { commonConfig, sessionConfig, sessionKeysFromConfig } from './common-config';
+export { adminConfig, commonConfig, httpServerConfig, sessionConfig, sessionKeysFromConfig } from './common-config';
+export { isCalendarDay, MAX_SAFE_ID } from './inputs';
 export { startPeriodic } from './periodic';
 export type { Periodic } from './periodic';
 export { createRateLimiter } from './rate-limit';
