@@ -22,6 +22,7 @@ export interface SummaryDeps {
   worker: string;
   /** Bearer token of the admin read API. */
   adminToken: string;
+  /** The clock of the job schedules and partition jobs; the wall clock when absent (tests inject theirs). */
   now?: () => Date;
 }
 
@@ -40,6 +41,7 @@ export function buildApp(deps: SummaryDeps): SummaryService {
     registry: deps.registry,
     readiness: { nats: () => deps.messaging.connected, postgres: () => deps.db.ping() },
   });
+  const now = deps.now ?? (() => new Date());
   const jobs = createJobRunner({
     messaging: deps.messaging,
     topology: deps.topology,
@@ -49,12 +51,12 @@ export function buildApp(deps: SummaryDeps): SummaryService {
       ...(deps.analytics ? { analytics: deps.analytics } : {}),
       ...(deps.notifier ? { notifier: deps.notifier } : {}),
       retentionDays: deps.retentionDays,
-      ...(deps.now ? { now: deps.now } : {}),
+      now,
     }),
     worker: deps.worker,
     logger: deps.logger,
     registry: deps.registry,
-    ...(deps.now ? { now: deps.now } : {}),
+    now,
   });
   registerReadApi(server.app, { db: deps.db.db, adminToken: deps.adminToken });
   let tick: Periodic | undefined;

@@ -18,13 +18,14 @@ export interface SummaryJobDeps {
   notifier?: Notifier;
   /** Days of probes and chat kept in Postgres. */
   retentionDays: number;
-  now?: () => Date;
+  /** The clock partitions ahead and the retention cutoff are computed from (required, as the job runner's). */
+  now: () => Date;
 }
 
 const PARTITIONED: MonthlyTable[] = ['probes', 'chat_messages'];
 
 /** Computes, stores and (optionally) announces one UTC day's summaries. Idempotent per day. */
-export async function summariseDay(deps: SummaryJobDeps, day: string, options: { notify: boolean }): Promise<number> {
+export async function summariseDay(deps: Omit<SummaryJobDeps, 'now'>, day: string, options: { notify: boolean }): Promise<number> {
   const analytics = deps.analytics?.();
   const rows = analytics ? await computeDailySummariesClickHouse(analytics, deps.db, day) : await computeDailySummariesPostgres(deps.db, day);
   await upsertDailySummaries(deps.db, rows);
@@ -38,7 +39,7 @@ export async function summariseDay(deps: SummaryJobDeps, day: string, options: {
 
 /** The summary service's scheduled jobs. */
 export function summaryJobs(deps: SummaryJobDeps): JobDefinition[] {
-  const now = deps.now ?? (() => new Date());
+  const { now } = deps;
   return [
     {
       name: 'daily-summary',

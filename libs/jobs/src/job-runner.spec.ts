@@ -164,3 +164,73 @@ describe('job runner', () => {
     ]);
   });
 });
+
+describe('job runner at the calendar edges (injected clock)', () => {
+  /** The request a tick left on a job's subject, with the msgID it was deduplicated by. */
+  async function lastRequest(name: string) {
+    const stored = await env.messaging.jsm.streams.getMessage(env.topology.jobs.stream, { last_by_subj: env.topology.jobs.subject(name) });
+    const request = stored.json<{ periodKey: string; scheduledFor: string }>();
+    return { msgId: stored.header.get('Nats-Msg-Id'), periodKey: request.periodKey, scheduledFor: request.scheduledFor };
+  }
+
+  it.each([
+    // now                          daily 00:05 → day covered      hourly :00                     every 15 minutes
+    ['2026-11-30T23:59:59.999Z', '2026-11-29', '2026-11-30T23:00:00.000Z', '2026-11-30T23:45:00.000Z'],
+    ['2026-12-01T00:00:00.000Z', '2026-11-29', '2026-12-01T00:00:00.000Z', '2026-12-01T00:00:00.000Z'],
+    ['2026-12-31T23:59:50.000Z', '2026-12-30', '2026-12-31T23:00:00.000Z', '2026-12-31T23:45:00.000Z'],
+    ['2027-01-01T00:00:00.000Z', '2026-12-30', '2027-01-01T00:00:00.000Z', '2027-01-01T00:00:00.000Z'],
+    ['2027-01-31T23:59:59.000Z', '2027-01-30', '2027-01-31T23:00:00.000Z', '2027-01-31T23:45:00.000Z'],
+    ['2027-02-01T00:05:00.000Z', '2027-01-31', '2027-02-01T00:00:00.000Z', '2027-02-01T00:00:00.000Z'],
+    ['2028-02-29T23:59:50.000Z', '2028-02-28', '2028-02-29T23:00:00.000Z', '2028-02-29T23:45:00.000Z'],
+    ['2028-03-01T00:00:00.000Z', '2028-02-28', '2028-03-01T00:00:00.000Z', '2028-03-01T00:00:00.000Z'],
+    ['2028-03-01T00:05:00.000Z', '2028-02-29', '2028-03-01T00:00:00.000Z', '2028-03-01T00:00:00.000Z'],
+  ])('a tick at %s enqueues <job>:<period> for the period due then', async (now, day, hour, quarter) => {
+    const suffix = now.replace(/\D/g, '');
+    const jobs: JobDefinition[] = [
+      { name: `edge-daily-${suffix}`, schedule: daily({ hour: 0, minute: 5 }), periodKey: previousUtcDay, run: async () => undefined },
+      { name: `edge-hourly-${suffix}`, schedule: hourly(), run: async () => undefined },
+      { name: `edge-quarter-${suffix}`, schedule: everyMinutes(15), run: async () => undefined },
+    ];
+    // Never started: the requests stay in the work queue for the test to read.
+    const { runner } = await replica(`edge-${suffix}`, jobs, () => new Date(now));
+    await runner.tick();
+    expect(await lastRequest(jobs[0]!.name)).toMatchObject({ msgId: `${jobs[0]!.name}:${day}`, periodKey: day });
+    expect(await lastRequest(jobs[1]!.name)).toEqual({ msgId: `${jobs[1]!.name}:${hour}`, periodKey: hour, scheduledFor: hour });
+    expect(await lastRequest(jobs[2]!.name)).toEqual({ msgId: `${jobs[2]!.name}:${quarter}`, periodKey: quarter, scheduledFor: quarter });
+  });
+
+  it('runs the leap day once its day is over, and records every time from the injected clock', async () => {
+    let clock = Date.parse('2028-02-29T23:59:50Z');
+    const covered: string[] = [];
+    const job: JobDefinition = {
+      name: 'edge-leap-day',
+      schedule: daily({ hour: 0, minute: 5 }),
+      periodKey: previousUtcDay,
+      run: async ({ periodKey }) => void covered.push(periodKey),
+    };
+    const r = await replica('edge-leap', [job], () => new Date(clock));
+    await r.runner.start();
+    // 23:59:50 on the leap day, then past midnight, then the 00:05 run that covers the leap day itself.
+    for (const [at, succeeded] of [
+      ['2028-02-29T23:59:50Z', 1],
+      ['2028-03-01T00:00:00Z', 1],
+      ['2028-03-01T00:04:59.999Z', 1],
+      ['2028-03-01T00:05:00Z', 2],
+    ] as const) {
+      clock = Date.parse(at);
+      await r.runner.tick();
+      await waitFor(async () => (await runs('edge-leap-day')).filter((run) => run.status === 'succeeded').length, (n) => n === succeeded, {
+        what: `the runs due by ${at}`,
+      });
+    }
+    expect(covered).toEqual(['2028-02-28', '2028-02-29']);
+    const { rows } = await sql<{ period_key: string; started_at: Date; finished_at: Date }>`
+      SELECT period_key, started_at, finished_at FROM job_runs WHERE name = 'edge-leap-day' ORDER BY period_key`.execute(handle.db);
+    expect(rows.map((row) => [row.period_key, row.started_at.toISOString(), row.finished_at.toISOString()])).toEqual([
+      ['2028-02-28', '2028-02-29T23:59:50.000Z', '2028-02-29T23:59:50.000Z'],
+      ['2028-02-29', '2028-03-01T00:05:00.000Z', '2028-03-01T00:05:00.000Z'],
+    ]);
+    const lastSuccess = await r.registry.getSingleMetricAsString('job_last_success_timestamp_seconds');
+    expect(lastSuccess).toContain(`job_last_success_timestamp_seconds{job="edge-leap-day"} ${Date.parse('2028-03-01T00:05:00Z') / 1000}`);
+  });
+});

@@ -40,7 +40,11 @@ export interface JobRunnerOptions {
   worker: string;
   logger: Logger;
   registry: Registry;
-  now?: () => Date;
+  /**
+   * The clock every due period, period key and job_runs time is read from. Required: the composition
+   * root passes the wall clock, tests pass their own instant (a default would let a test read the calendar).
+   */
+  now: () => Date;
 }
 
 export interface JobRunner {
@@ -64,7 +68,7 @@ const requestValidator = compileValidator(JobRequest);
  * records each attempt; a request for a period that already succeeded is acknowledged without running.
  */
 export function createJobRunner(options: JobRunnerOptions): JobRunner {
-  const now = options.now ?? (() => new Date());
+  const { now } = options;
   const byName = new Map(options.jobs.map((job) => [job.name, job]));
   const metrics = jobMetrics(options.registry);
   const running: Array<{ messages: ConsumerMessages; done: Promise<void> }> = [];
@@ -113,7 +117,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
       await finishRun(options.db, runId, { status: 'succeeded', finishedAt: now() });
       msg.ack();
       metrics.runs.labels(job.name, 'succeeded').inc();
-      metrics.lastSuccess.labels(job.name).set(Date.now() / 1000);
+      metrics.lastSuccess.labels(job.name).set(now().getTime() / 1000);
       log.info({ periodKey: request.periodKey, attempt }, 'job succeeded');
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
