@@ -9,7 +9,7 @@ import { signSessionToken } from '@onair/session';
 import { testSessionKeys } from '@onair/session/testing';
 import { createMetricsRegistry, type HttpServer } from '@onair/service-kit';
 import type { Messaging } from '@onair/messaging';
-import type { Topology } from '@onair/contracts';
+import { ChatMessage, compileValidator, uuidV7, uuidV7Time, type Topology } from '@onair/contracts';
 
 const NOW = Date.parse('2026-11-23T12:00:30Z');
 const TIMESTAMP = '2026-11-23T12:00:00Z';
@@ -33,6 +33,7 @@ function build(overrides: { messaging?: Messaging; burst?: number } = {}): HttpS
     rateLimiter: createRateLimiter({ burst: overrides.burst ?? 1000, perSecond: 1 }),
     publishTimeoutMs: 2000,
     kickMaxSkewMs: 300_000,
+    messageMaxSkewMs: 300_000,
     now: () => NOW,
   });
 }
@@ -201,13 +202,50 @@ describe('POST /v1/rooms/:roomId/messages', () => {
   const post = (payload: unknown, headers: Record<string, string> = { authorization: `Bearer ${token}` }, room = 'room-1') =>
     server.app.inject({ method: 'POST', url: `/v1/rooms/${room}/messages`, payload: payload as object, headers });
 
-  it('stores a message from a signed-in user, trimmed, with the user as sender', async () => {
-    const res = await post({ messageId: 'c-1', content: '  hello room  ' });
+  it('stores a message from a signed-in user, trimmed, with the user as sender and the id\'s time as sentAt', async () => {
+    const clientId = uuidV7(NOW - 20_000);
+    const res = await post({ messageId: clientId, content: '  hello room  ' });
     expect(res.statusCode).toBe(202);
-    expect(res.json()).toEqual({ accepted: true, duplicate: false, messageId: 'user-1:c-1' });
+    expect(res.json()).toEqual({ accepted: true, duplicate: false, messageId: `user-1:${clientId}` });
     const stored = await messaging.jsm.streams.getMessage(topology.chat.stream, { last_by_subj: topology.chat.subject('onair', 'room-1') });
-    expect(stored?.json()).toMatchObject({ platform: 'onair', messageId: 'user-1:c-1', channelId: 'room-1', senderId: 'user-1', senderUsername: 'Alice', content: 'hello room' });
-    expect((await post({ messageId: 'c-1', content: 'hello room' })).json().duplicate).toBe(true);
+    expect(stored?.json()).toEqual({
+      platform: 'onair',
+      messageId: `user-1:${clientId}`,
+      channelId: 'room-1',
+      senderId: 'user-1',
+      senderUsername: 'Alice',
+      content: 'hello room',
+      sentAt: new Date(NOW - 20_000).toISOString(),
+      receivedAt: new Date(NOW).toISOString(),
+    });
+    expect((await post({ messageId: clientId, content: 'hello room' })).json().duplicate).toBe(true);
+  });
+
+  it('makes a UUIDv7 from its own clock when the client sends no id', async () => {
+    const res = await post({ content: 'no id' });
+    expect(res.statusCode).toBe(202);
+    const id = (res.json().messageId as string).replace(/^user-1:/, '');
+    expect(uuidV7Time(id)).toBe(NOW);
+  });
+
+  it.each([
+    ['made 301 s ago', NOW - 301_000, 'stale_message_id'],
+    ['made 301 s ahead', NOW + 301_000, 'future_message_id'],
+  ])('refuses an id %s with 422, publishing nothing', async (_label, at, code) => {
+    const before = await streamCount(topology.chat.stream);
+    const res = await post({ messageId: uuidV7(at), content: 'late' });
+    expect(res.statusCode).toBe(422);
+    expect(res.json().error.code).toBe(code);
+    expect(await streamCount(topology.chat.stream)).toBe(before);
+  });
+
+  it('stores a message from a user with the longest id: the scoped id still passes the contract consumers check', async () => {
+    const long = signSessionToken({ id: 'u'.repeat(128), name: 'Long' }, SESSION, { nowMs: NOW });
+    const res = await post({ messageId: uuidV7(NOW), content: 'fits' }, { authorization: `Bearer ${long}` }, 'room-long');
+    expect(res.statusCode).toBe(202);
+    const stored = await messaging.jsm.streams.getMessage(topology.chat.stream, { last_by_subj: topology.chat.subject('onair', 'room-long') });
+    // Before ids were bounded with the contract, this message was answered 202 and dead-lettered by every consumer.
+    expect(compileValidator(ChatMessage).check(stored?.json())).toBe(true);
   });
 
   it('answers 401 without a valid session', async () => {
@@ -233,6 +271,9 @@ describe('POST /v1/rooms/:roomId/messages', () => {
     [{ content: 'x'.repeat(501) }, 422],
     [{ content: 42 }, 422],
     [{ content: 'ok', messageId: 'has space' }, 422],
+    [{ content: 'ok', messageId: 'c-1' }, 422],
+    [{ content: 'ok', messageId: '0b8e3e4c-5f1a-4c2b-9d3e-1a2b3c4d5e6f' }, 422],
+    [{ content: 'ok', messageId: 7 }, 422],
     [{ content: 'ok', extra: 1 }, 422],
     [{ content: 'bell\u0007' }, 422],
   ])('refuses %j with %i', async (payload, status) => {

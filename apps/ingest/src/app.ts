@@ -20,8 +20,10 @@ export interface IngestDeps {
   rateLimiter: RateLimiter;
   /** Milliseconds to wait for a PubAck before answering 503. */
   publishTimeoutMs: number;
-  /** Largest accepted webhook clock difference, in ms. */
+  /** Largest accepted Kick webhook clock difference, in ms. */
   kickMaxSkewMs: number;
+  /** Largest accepted difference between a LiveKit event's or a first-party message id's time and now, in ms. */
+  messageMaxSkewMs: number;
   /** LiveKit API credentials that sign its webhooks; absent: the LiveKit webhook answers 503. */
   livekit?: { apiKey: string; apiSecret: string };
   /** Clock, injectable for tests. */
@@ -49,10 +51,9 @@ export function buildApp(deps: IngestDeps): HttpServer {
     done(new HttpError(415, 'unsupported_media_type', `Content-Type ${request.headers['content-type'] ?? '(none)'} is not JSON`), undefined),
   );
 
-  const publish = createPublisher(deps.messaging, deps.registry, deps.publishTimeoutMs);
+  const publish = createPublisher(deps.messaging, deps.topology, deps.registry, deps.publishTimeoutMs);
   registerKickWebhook(app, {
     key: deps.kickKey,
-    topology: deps.topology,
     publish,
     registry: deps.registry,
     maxSkewMs: deps.kickMaxSkewMs,
@@ -60,14 +61,14 @@ export function buildApp(deps: IngestDeps): HttpServer {
   });
   registerLiveKitWebhook(app, {
     ...(deps.livekit ? { credentials: deps.livekit } : {}),
-    topology: deps.topology,
     publish,
     registry: deps.registry,
+    maxSkewMs: deps.messageMaxSkewMs,
     now,
   });
   registerRoomMessages(app, {
-    topology: deps.topology,
     publish,
+    maxSkewMs: deps.messageMaxSkewMs,
     session: deps.session,
     rateLimiter: deps.rateLimiter,
     now,

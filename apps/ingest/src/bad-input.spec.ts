@@ -35,6 +35,7 @@ beforeAll(async () => {
     rateLimiter: createRateLimiter({ burst: 100_000, perSecond: 1 }),
     publishTimeoutMs: 2000,
     kickMaxSkewMs: 300_000,
+    messageMaxSkewMs: 300_000,
     now: () => NOW,
   });
   await server.app.ready();

@@ -9,6 +9,11 @@ const shape = {
   KICK_PUBLIC_KEY_FILE: str({ default: '', allowEmpty: true }),
   /** Largest webhook age or clock difference accepted, in seconds (Kick's signature has no expiry). */
   KICK_MAX_SKEW_S: int({ default: 300, min: 1 }),
+  /**
+   * Largest difference, in seconds, between now and a LiveKit event's `createdAt` or the time inside a
+   * first-party message id (UUIDv7). Older ones are refused: JetStream no longer remembers their ids.
+   */
+  MESSAGE_MAX_SKEW_S: int({ default: 300, min: 1 }),
   ...sessionConfig(),
   /** Room messages one user may post in a burst … */
   ROOM_RATE_BURST: int({ default: 10, min: 1 }),
@@ -25,6 +30,12 @@ export type IngestConfig = ReturnType<typeof parseIngestConfig>;
 
 export function parseIngestConfig(env: Record<string, string | undefined>) {
   const config = parseConfig(shape, env);
+  // A signed message is accepted from `skew` before its timestamp to `skew` after it, so two accepted copies
+  // can be up to 2 × skew apart: the duplicate window must span that, or a replay would be stored again.
+  const widestSkew = Math.max(config.KICK_MAX_SKEW_S, config.MESSAGE_MAX_SKEW_S);
+  if (config.DEDUPE_WINDOW_S < 2 * widestSkew) {
+    throw new ConfigError('DEDUPE_WINDOW_S', `must be at least twice KICK_MAX_SKEW_S and MESSAGE_MAX_SKEW_S (${2 * widestSkew} s), or replays inside the signature window would be stored twice`);
+  }
   if (config.LIVEKIT_API_KEY && !config.LIVEKIT_API_SECRET) {
     throw new ConfigError('LIVEKIT_API_SECRET', 'is required when LIVEKIT_API_KEY is set');
   }

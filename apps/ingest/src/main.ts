@@ -24,6 +24,7 @@ const server = buildApp({
   rateLimiter: createRateLimiter({ burst: config.ROOM_RATE_BURST, perSecond: config.ROOM_RATE_PER_S }),
   publishTimeoutMs: config.PUBLISH_TIMEOUT_MS,
   kickMaxSkewMs: config.KICK_MAX_SKEW_S * 1000,
+  messageMaxSkewMs: config.MESSAGE_MAX_SKEW_S * 1000,
   ...(config.LIVEKIT_API_KEY ? { livekit: { apiKey: config.LIVEKIT_API_KEY, apiSecret: config.LIVEKIT_API_SECRET } } : {}),
 });
 if (!config.LIVEKIT_API_KEY) logger.warn('LIVEKIT_API_KEY not set: POST /webhooks/livekit answers 503');

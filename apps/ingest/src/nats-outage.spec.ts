@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { connectMessaging, ensureStreams, type Messaging } from '@onair/messaging';
 import { startPrivateNats } from '@onair/messaging/testing';
-import { createTopology, DEFAULT_STREAM_LIMITS, streamDefinitions } from '@onair/contracts';
+import { createTopology, DEFAULT_STREAM_LIMITS, streamDefinitions, uuidV7 } from '@onair/contracts';
 import { createMetricsRegistry, type HttpServer } from '@onair/service-kit';
 import { signSessionToken } from '@onair/session';
 import { testSessionKeys } from '@onair/session/testing';
@@ -34,6 +34,7 @@ beforeAll(async () => {
     rateLimiter: createRateLimiter({ burst: 1000, perSecond: 1 }),
     publishTimeoutMs: 1000,
     kickMaxSkewMs: 300_000,
+    messageMaxSkewMs: 300_000,
   });
   await server.app.ready();
 });
@@ -53,12 +54,14 @@ const post = (messageId: string) =>
 
 describe('NATS unreachable', () => {
   it('answers 503 with Retry-After while NATS is down, and 202 once it is back', async () => {
-    expect((await post('before')).statusCode).toBe(202);
+    // Client-made ids (UUIDv7 from the real clock, which this ingest uses too), one per message the client means.
+    const ids = { before: uuidV7(Date.now()), down: Array.from({ length: 5 }, () => uuidV7(Date.now())) };
+    expect((await post(ids.before)).statusCode).toBe(202);
 
     await nats.stop();
     // Until the client notices the dead socket a publish waits for its PubAck and times out: either way 503.
     for (let i = 0; i < 5; i++) {
-      const res = await post(`down-${i}`);
+      const res = await post(ids.down[i]!);
       expect(res.statusCode).toBe(503);
       expect(res.headers['retry-after']).toBeDefined();
       expect(res.json().error.code).toBe('unavailable');
@@ -67,7 +70,7 @@ describe('NATS unreachable', () => {
 
     await nats.start();
     await waitUntil(() => messaging.connected);
-    const retried = await post('down-0');
+    const retried = await post(ids.down[0]!);
     expect(retried.statusCode).toBe(202);
     const stored = await messaging.jsm.streams.info(topology.chat.stream);
     // "before" plus the retry; none of the refused attempts were stored behind the client's back.

@@ -1,5 +1,6 @@
 export { createTopology } from './topology';
 export { parseRoomId, roomChannel } from './rooms';
+export { uuidV7, uuidV7Time } from './message-ids';
 export type { Topology } from './topology';
 export {
   DEFAULT_STREAM_LIMITS,

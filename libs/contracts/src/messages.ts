@@ -12,6 +12,16 @@ export const Platform = Type.Union([Type.Literal('kick'), Type.Literal('onair')]
 export type Platform = Static<typeof Platform>;
 
 const Id = Type.String({ minLength: 1, maxLength: 128 });
+/**
+ * A chat message id: a platform's id, or a first-party one scoped to its sender (`<user id>:<UUIDv7>`,
+ * a session's user id is at most 128 characters).
+ */
+const MessageId = Type.String({ minLength: 1, maxLength: 192 });
+/**
+ * A Kick user/channel id. Kick sends them as JSON numbers; above 2^53 a JSON parser rounds them to another
+ * id, so such a payload is refused rather than stored under a wrong id.
+ */
+const KickId = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 const IsoTime = Type.String({ format: 'date-time', minLength: 20, maxLength: 40 });
 
 /** One chat message on the chat stream, whatever platform it came from. */
@@ -19,7 +29,7 @@ export const ChatMessage = Type.Object(
   {
     platform: Platform,
     /** Platform message id; with `platform` the idempotency key end to end. */
-    messageId: Id,
+    messageId: MessageId,
     /** Platform channel (Kick broadcaster user id, or first-party room id). */
     channelId: Id,
     senderId: Id,
@@ -39,7 +49,7 @@ export type ChatMessage = Static<typeof ChatMessage>;
 /** A Kick user object as it appears inside webhook payloads. */
 export const KickUser = Type.Object({
   is_anonymous: Type.Optional(Type.Boolean()),
-  user_id: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]),
+  user_id: Type.Union([KickId, Type.Null()]),
   username: Type.Union([Type.String({ maxLength: 64 }), Type.Null()]),
   is_verified: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])),
   profile_picture: Type.Optional(Type.Union([Type.String(), Type.Null()])),
@@ -48,7 +58,7 @@ export const KickUser = Type.Object({
 export type KickUser = Static<typeof KickUser>;
 
 const KickBroadcaster = Type.Object({
-  user_id: Type.Integer({ minimum: 0 }),
+  user_id: KickId,
   username: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()])),
   channel_slug: Type.Optional(Type.Union([Type.String(), Type.Null()])),
 });
@@ -58,7 +68,7 @@ export const KickChatMessageSent = Type.Object({
   message_id: Id,
   broadcaster: KickBroadcaster,
   sender: Type.Object({
-    user_id: Type.Integer({ minimum: 0 }),
+    user_id: KickId,
     username: Type.String({ minLength: 1, maxLength: 64 }),
   }),
   content: Type.String({ minLength: 1, maxLength: 2000 }),

@@ -12,6 +12,11 @@ export interface StreamLimits {
   eventsMaxBytes: number;
   /** Byte cap of the probes stream (enough for ClickHouse to be down over a weekend). */
   probesMaxBytes: number;
+  /**
+   * Duplicate window of the chat and events streams, in milliseconds: how long the ids of webhooks and
+   * messages are remembered. It must cover every replay ingest can still accept (signature windows).
+   */
+  dedupeWindowMs: number;
 }
 
 /**
@@ -56,11 +61,17 @@ export const DEFAULT_STREAM_LIMITS: StreamLimits = {
   eventsMaxAgeMs: 30 * DAY,
   eventsMaxBytes: 1024 ** 3,
   probesMaxBytes: 2 * 1024 ** 3,
+  dedupeWindowMs: 15 * MINUTE,
 };
 
-/** Stream limits from the common config variables (hours and bytes), defaults for the rest. */
-export function streamLimits(config: { CHAT_MAX_AGE_HOURS: number; CHAT_MAX_BYTES: number }): StreamLimits {
-  return { ...DEFAULT_STREAM_LIMITS, chatMaxAgeMs: config.CHAT_MAX_AGE_HOURS * 3_600_000, chatMaxBytes: config.CHAT_MAX_BYTES };
+/** Stream limits from the common config variables (hours, bytes, seconds), defaults for the rest. */
+export function streamLimits(config: { CHAT_MAX_AGE_HOURS: number; CHAT_MAX_BYTES: number; DEDUPE_WINDOW_S: number }): StreamLimits {
+  return {
+    ...DEFAULT_STREAM_LIMITS,
+    chatMaxAgeMs: config.CHAT_MAX_AGE_HOURS * 3_600_000,
+    chatMaxBytes: config.CHAT_MAX_BYTES,
+    dedupeWindowMs: config.DEDUPE_WINDOW_S * 1000,
+  };
 }
 
 export function streamDefinitions(topology: Topology, limits: StreamLimits): StreamDefinition[] {
@@ -75,7 +86,8 @@ export function streamDefinitions(topology: Topology, limits: StreamLimits): Str
       discard: 'new',
       maxAgeMs: limits.chatMaxAgeMs,
       maxBytes: limits.chatMaxBytes,
-      duplicateWindowMs: 2 * MINUTE,
+      // Ids are remembered as long as a replay could still pass ingest's checks (see dedupeWindowMs).
+      duplicateWindowMs: limits.dedupeWindowMs,
     },
     {
       name: topology.events.stream,
@@ -85,7 +97,8 @@ export function streamDefinitions(topology: Topology, limits: StreamLimits): Str
       discard: 'new',
       maxAgeMs: limits.eventsMaxAgeMs,
       maxBytes: limits.eventsMaxBytes,
-      duplicateWindowMs: 2 * MINUTE,
+      // A replayed kicks.gifted must not count twice: same window as chat.
+      duplicateWindowMs: limits.dedupeWindowMs,
     },
     {
       name: topology.probes.stream,

@@ -7,19 +7,17 @@ import {
   type ChatMessage,
   type KickEventType,
   type PlatformEvent,
-  type Topology,
   type Validator,
 } from '@onair/contracts';
 import { HttpError } from '@onair/service-kit';
 import { Counter, type Registry } from 'prom-client';
-import type { Publish } from '../publisher';
+import type { Publisher } from '../publisher';
 import { parseJsonBody, rawBody } from '../json-body';
 import { parseKickTimestamp, verifyKickSignature, type KickKey } from './signature';
 
 export interface KickWebhookOptions {
   key: KickKey;
-  topology: Topology;
-  publish: Publish;
+  publish: Publisher;
   registry: Registry;
   /** Largest accepted difference between the message timestamp and now, in ms. */
   maxSkewMs: number;
@@ -99,11 +97,10 @@ export function registerKickWebhook(app: FastifyInstance, options: KickWebhookOp
         receivedAt,
         ...(body.replies_to?.message_id ? { repliesTo: body.replies_to.message_id } : {}),
       };
-      const { duplicate } = await options.publish(
-        options.topology.chat.subject('kick', message.channelId),
-        message,
-        `kick:${messageId}`,
-      );
+      // The webhook id is the msgID on both paths: JetStream remembers it for DEDUPE_WINDOW_S, which ingest's
+      // config keeps at least twice KICK_MAX_SKEW_S, so a replay that still passes the timestamp check is
+      // always recognised (and a later one is refused as stale above).
+      const { duplicate } = await options.publish.chat(message, `kick:${messageId}`);
       received.labels('chat').inc();
       return reply.code(202).send({ accepted: true, duplicate });
     }
@@ -127,11 +124,7 @@ export function registerKickWebhook(app: FastifyInstance, options: KickWebhookOp
       receivedAt,
       data: body,
     };
-    const { duplicate } = await options.publish(
-      options.topology.events.subject('kick', event.channelId, eventType),
-      event,
-      `kick:${messageId}`,
-    );
+    const { duplicate } = await options.publish.event(event, `kick:${messageId}`);
     received.labels('event').inc();
     return reply.code(202).send({ accepted: true, duplicate });
   });

@@ -10,6 +10,9 @@ import { testSessionKeys } from '@onair/session/testing';
 
 /** LiveKit webhooks at the edge: signed with our API secret over the exact body, stored once in JetStream. */
 const LIVEKIT = { apiKey: 'lk-ingest-key', apiSecret: 'lk-ingest-secret-0123456789abcdef0123' };
+/** The events' createdAt (2026-11-23T08:00:00Z); ingest's clock is 30 s later. */
+const CREATED_AT_S = 1795435200;
+const NOW = CREATED_AT_S * 1000 + 30_000;
 let env: Awaited<ReturnType<typeof createTestTopology>>;
 let server: HttpServer;
 
@@ -24,6 +27,8 @@ function build(livekit?: typeof LIVEKIT): HttpServer {
     rateLimiter: createRateLimiter({ burst: 10, perSecond: 1 }),
     publishTimeoutMs: 2000,
     kickMaxSkewMs: 300_000,
+    messageMaxSkewMs: 300_000,
+    now: () => NOW,
     ...(livekit ? { livekit } : {}),
   });
 }
@@ -43,7 +48,7 @@ function body(id: string, event: string, room = 'studio-1', extra: Record<string
   return JSON.stringify({
     event,
     id,
-    createdAt: '1795435200',
+    createdAt: String(CREATED_AT_S),
     ...(room ? { room: { sid: 'RM_abc', name: room, numParticipants: 2, creationTime: '1795435100' } } : {}),
     ...extra,
   });
@@ -136,6 +141,35 @@ describe('POST /webhooks/livekit', () => {
     expect(broken.statusCode).toBe(400);
     expect(broken.json().error.code).toBe('invalid_json');
     expect(await eventsStored()).toBe(before);
+  });
+
+  it('refuses an event whose createdAt is outside the skew bound (a replay JetStream may have forgotten), with 401', async () => {
+    const before = await eventsStored();
+    for (const [id, createdAt] of [['EV_old', CREATED_AT_S - 400], ['EV_future', CREATED_AT_S + 400]] as const) {
+      const text = JSON.stringify({ event: 'room_started', id, createdAt: String(createdAt), room: { sid: 'RM_abc', name: 'studio-1' } });
+      const res = await post(text, await signLiveKitWebhook(text, LIVEKIT));
+      expect(res.statusCode).toBe(401);
+      expect(res.json()).toEqual({ error: { code: 'stale_timestamp', message: expect.any(String) } });
+    }
+    expect(await eventsStored()).toBe(before);
+  });
+
+  it('refuses a webhook naming a platform room (kick-<id>) with 422 platform_room, publishing nothing', async () => {
+    const before = await eventsStored();
+    const text = body('EV_kick', 'participant_joined', 'kick-123', { participant: { sid: 'PA_1', identity: 'u42', name: 'Mallory' } });
+    const res = await post(text, await signLiveKitWebhook(text, LIVEKIT));
+    expect(res.statusCode).toBe(422);
+    expect(res.json().error.code).toBe('platform_room');
+    expect(await eventsStored()).toBe(before);
+  });
+
+  it('answers an unsigned (alg none) token with our own 401, not the library text', async () => {
+    const text = body('EV_none', 'room_started');
+    const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const none = `${part({ alg: 'none', typ: 'JWT' })}.${part({ iss: LIVEKIT.apiKey, sub: 'x', exp: Math.floor(Date.now() / 1000) + 60 })}.`;
+    const res = await post(text, none);
+    expect(res.statusCode).toBe(401);
+    expect(res.json()).toEqual({ error: { code: 'invalid_signature', message: 'The webhook token does not match this body' } });
   });
 
   it('answers 503 livekit_not_configured when no API credentials are set', async () => {

@@ -1,23 +1,29 @@
 import type { FastifyInstance } from 'fastify';
 import { WebhookReceiver, type WebhookEvent } from 'livekit-server-sdk';
-import type { PlatformEvent, Topology } from '@onair/contracts';
+import { parseRoomId, type PlatformEvent } from '@onair/contracts';
 import { HttpError } from '@onair/service-kit';
 import { Counter, type Registry } from 'prom-client';
-import type { Publish } from '../publisher';
+import type { Publisher } from '../publisher';
 import { rawBody } from '../json-body';
 
 export interface LiveKitWebhookOptions {
   /** Absent: LiveKit is not configured and the route answers 503. */
   credentials?: { apiKey: string; apiSecret: string };
-  topology: Topology;
-  publish: Publish;
+  publish: Publisher;
   registry: Registry;
+  /**
+   * Largest accepted difference between an event's `createdAt` and now, in ms. LiveKit's token may live
+   * longer than this; the event's own time (covered by the signature through the body hash) bounds how
+   * late a replay can come, and JetStream's duplicate window (≥ twice this) remembers every event id
+   * for that long.
+   */
+  maxSkewMs: number;
   now: () => number;
 }
 
-/** Room ids as the gateway and ingest name first-party rooms (LiveKit room name = our room id). */
-const ROOM_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const EVENT_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
+/** LiveKit event names (`room_started`, `participant_joined`, …): they become a subject token. */
+const EVENT_NAME = /^[a-z][a-z_]{0,47}$/;
 
 /** What a room-state event carries of LiveKit's webhook: enough for a page, nothing of LiveKit's internals. */
 export interface LiveKitRoomState {
@@ -67,22 +73,36 @@ export function registerLiveKitWebhook(app: FastifyInstance, options: LiveKitWeb
       event = await receiver.receive(raw, authorization.replace(/^Bearer\s+/i, ''));
     } catch (error) {
       received.labels('refused').inc();
+      // Our own codes and words only: the SDK's messages name its internals ("Key for the none algorithm…").
       const code = (error as { code?: string }).code;
       if (code === 'ERR_JWT_EXPIRED') throw new HttpError(401, 'expired_signature', 'The webhook token has expired');
       if (error instanceof SyntaxError) throw new HttpError(400, 'invalid_json', 'Body is not valid JSON');
-      if (code?.startsWith('ERR_J') || /sha256|authorization/i.test((error as Error).message)) {
+      if (code?.startsWith('ERR_J') || /sha256|authorization|token|key|algorithm|signature/i.test((error as Error).message)) {
         throw new HttpError(401, 'invalid_signature', 'The webhook token does not match this body');
       }
-      throw new HttpError(422, 'validation_failed', `Not a LiveKit webhook event: ${(error as Error).message}`);
+      request.log.info({ err: error }, 'livekit webhook body refused');
+      throw new HttpError(422, 'validation_failed', 'Body is not a LiveKit webhook event');
     }
-    if (!event.event || !EVENT_ID.test(event.id)) {
+    if (!EVENT_NAME.test(event.event) || !EVENT_ID.test(event.id)) {
       received.labels('refused').inc();
       throw new HttpError(422, 'validation_failed', 'A LiveKit webhook needs an event name and an id');
     }
-    if (!event.room || !ROOM_ID.test(event.room.name)) {
+    const createdAtMs = Number(event.createdAt) * 1000;
+    if (!(createdAtMs > 0) || Math.abs(options.now() - createdAtMs) > options.maxSkewMs) {
+      received.labels('refused').inc();
+      throw new HttpError(401, 'stale_timestamp', 'The event createdAt is too far from now');
+    }
+    const room = event.room ? parseRoomId(event.room.name) : undefined;
+    if (!event.room || !room) {
       // Egress and ingress events may carry no room we know: nothing to show, and refusing makes LiveKit retry.
       received.labels('ignored').inc();
       return reply.code(202).send({ accepted: true, duplicate: false, ignored: true });
+    }
+    if (room.platform !== 'onair') {
+      // `kick-123` is Kick channel 123's room: LiveKit has no business there, and its room-state would reach
+      // the Kick room's sockets. The gateway never grants such a room; a webhook naming one is refused.
+      received.labels('refused').inc();
+      throw new HttpError(422, 'platform_room', `Room ${event.room.name} is a platform channel's room, not a LiveKit room`);
     }
     const type = `livekit.${event.event}`;
     const message: PlatformEvent = {
@@ -94,7 +114,7 @@ export function registerLiveKitWebhook(app: FastifyInstance, options: LiveKitWeb
       data: roomState(event),
     };
     // LiveKit retries a webhook it thinks failed with the same event id: JetStream drops the repeat.
-    const { duplicate } = await options.publish(options.topology.events.subject('onair', event.room.name, type), message, `livekit:${event.id}`);
+    const { duplicate } = await options.publish.event(message, `livekit:${event.id}`);
     received.labels('published').inc();
     return reply.code(202).send({ accepted: true, duplicate });
   });

@@ -1,21 +1,23 @@
-import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { parseRoomId, type ChatMessage, type Topology } from '@onair/contracts';
+import { parseRoomId, uuidV7, uuidV7Time, type ChatMessage } from '@onair/contracts';
 import { HttpError } from '@onair/service-kit';
 import { SessionTokenError, verifySessionToken, type SessionKeys } from '@onair/session';
-import type { Publish } from '../publisher';
+import type { Publisher } from '../publisher';
 import type { RateLimiter } from '@onair/service-kit';
 import { parseJsonBody, rawBody } from '../json-body';
 
 export interface RoomMessagesOptions {
-  topology: Topology;
-  publish: Publish;
+  publish: Publisher;
+  /**
+   * Largest accepted difference between a message id's time (UUIDv7) and now, in ms. Every retry ingest
+   * accepts therefore comes within twice this of the first copy, inside JetStream's duplicate window.
+   */
+  maxSkewMs: number;
   session: SessionKeys;
   rateLimiter: RateLimiter;
   now: () => number;
 }
 
-const CLIENT_MESSAGE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const MAX_CONTENT = 500;
 /** C0/C1 controls other than tab and newline: invisible, and used to break renderers and logs. */
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
@@ -43,18 +45,31 @@ export function registerRoomMessages(app: FastifyInstance, options: RoomMessages
     }
     if (CONTROL.test(content)) throw new HttpError(422, 'validation_failed', 'content has control characters');
     const clientId = body['messageId'];
-    if (clientId !== undefined && (typeof clientId !== 'string' || !CLIENT_MESSAGE_ID.test(clientId))) {
-      throw new HttpError(422, 'validation_failed', 'messageId must be 1-64 of A-Z a-z 0-9 _ -');
+    const now = options.now();
+    let sentAtMs = now;
+    if (clientId !== undefined) {
+      const idTime = typeof clientId === 'string' ? uuidV7Time(clientId) : undefined;
+      if (idTime === undefined) throw new HttpError(422, 'validation_failed', 'messageId must be a lower-case UUIDv7 (RFC 9562)');
+      // The id's own time is the message's: a retry an hour later has the same row key as the first copy.
+      // An id older than the bound cannot be told apart from a copy JetStream has forgotten, so it is refused
+      // (nothing is published); the client makes a new id to post the text again.
+      if (now - idTime > options.maxSkewMs) {
+        throw new HttpError(422, 'stale_message_id', 'messageId was made too long ago: it is stored already or too old to post; post with a new id');
+      }
+      if (idTime - now > options.maxSkewMs) {
+        throw new HttpError(422, 'future_message_id', "messageId's time is ahead of the server clock; make ids from the server's time (the Date header)");
+      }
+      sentAtMs = idTime;
     }
 
-    const wait = options.rateLimiter.take(user.id, options.now());
+    const wait = options.rateLimiter.take(user.id, now);
     if (wait > 0) {
       throw new HttpError(429, 'rate_limited', 'Too many messages; slow down', { headers: { 'retry-after': String(wait) } });
     }
 
     // A client id is scoped to its sender, so one user cannot suppress another's message by reusing its id.
-    const messageId = clientId ? `${user.id}:${clientId}` : randomUUID();
-    const at = new Date(options.now()).toISOString();
+    // Without one, each request is a new message (nothing to recognise a retry by).
+    const messageId = `${user.id}:${typeof clientId === 'string' ? clientId : uuidV7(now)}`;
     const message: ChatMessage = {
       platform: 'onair',
       messageId,
@@ -62,10 +77,10 @@ export function registerRoomMessages(app: FastifyInstance, options: RoomMessages
       senderId: user.id,
       senderUsername: user.name,
       content,
-      sentAt: at,
-      receivedAt: at,
+      sentAt: new Date(sentAtMs).toISOString(),
+      receivedAt: new Date(now).toISOString(),
     };
-    const { duplicate } = await options.publish(options.topology.chat.subject('onair', roomId), message, `onair:${messageId}`);
+    const { duplicate } = await options.publish.chat(message, `onair:${messageId}`);
     return reply.code(202).send({ accepted: true, duplicate, messageId });
   });
 }
