@@ -7,6 +7,9 @@ import { createDb, type Db } from '@onair/database';
 import { createTestDatabase } from '@onair/database/testing';
 import { createTestTopology } from '@onair/messaging/testing';
 import { freePortForTests, spawnService, waitFor, type SpawnedService } from '@onair/service-kit/testing';
+import { uuidV7 } from '@onair/contracts';
+import { signSessionToken } from '@onair/session';
+import { testSessionKeys } from '@onair/session/testing';
 import { kickWebhookHeaders } from './kick-webhook';
 
 /**
@@ -25,12 +28,14 @@ let analytics: Analytics;
 let ingest: SpawnedService;
 let writer: SpawnedService;
 let ingestPort: number;
+let common: Record<string, string>;
+const SESSION = testSessionKeys('e2e-secret-0123456789abcdefghijklmnop');
 
 beforeAll(async () => {
   env = await createTestTopology('e2e-chat');
   testDb = await createTestDatabase('e2e_chat');
   await dropAnalyticsDatabase(CLICKHOUSE_URL, CH_DATABASE);
-  const common = {
+  common = {
     NATS_NAMESPACE: env.topology.namespace,
     DATABASE_URL: testDb.url,
     CLICKHOUSE_URL,
@@ -44,7 +49,7 @@ beforeAll(async () => {
       port: ingestPort,
       env: {
         ...common,
-        SESSION_JWT_SECRET: 'e2e-secret-0123456789abcdefghijklmnop',
+        SESSION_JWT_SECRET: SESSION.secret,
         KICK_PUBLIC_KEY: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
       },
     }),
@@ -103,5 +108,48 @@ describe('chat pipeline', () => {
       { what: 'the row in ClickHouse' },
     );
     expect(chRows).toEqual([{ content: 'end to end', channel_id: '1001' }]);
+  });
+
+  it('stores a webhook and a room message once when they are replayed while chat-writer is down (killed)', async () => {
+    const rowsOf = async (messageId: string) =>
+      (await sql<{ n: number }>`SELECT count(*)::int AS n FROM chat_messages WHERE message_id = ${messageId}`.execute(db.db)).rows[0]!.n;
+    const kickId = randomUUID();
+    const timestamp = new Date().toISOString();
+    const body = JSON.stringify({
+      message_id: kickId,
+      broadcaster: { user_id: 1001, username: 'streamer' },
+      sender: { user_id: 2002, username: 'viewer' },
+      content: 'before the crash',
+      created_at: timestamp,
+    });
+    const headers = kickWebhookHeaders(privateKey, { id: `evt-${kickId}`, timestamp, type: 'chat.message.sent', body });
+    const sendKick = async () => (await fetch(`http://127.0.0.1:${ingestPort}/webhooks/kick`, { method: 'POST', headers, body })).json();
+    expect(await sendKick()).toEqual({ accepted: true, duplicate: false });
+    await waitFor(() => rowsOf(kickId), (n) => n === 1, { what: 'the Kick row' });
+
+    await writer.kill('SIGKILL');
+    expect(await sendKick()).toEqual({ accepted: true, duplicate: true });
+    const token = signSessionToken({ id: 'ada', name: 'Ada' }, SESSION);
+    const clientId = uuidV7(Date.now());
+    const sendRoom = async () =>
+      (
+        await fetch(`http://127.0.0.1:${ingestPort}/v1/rooms/lobby/messages`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify({ messageId: clientId, content: 'while the writer is down' }),
+        })
+      ).json();
+    expect(await sendRoom()).toMatchObject({ accepted: true, duplicate: false });
+    expect(await sendRoom()).toMatchObject({ accepted: true, duplicate: true });
+
+    writer = await spawnService({ main: app('chat-writer'), port: await freePortForTests(), env: common });
+    await waitFor(() => rowsOf(`ada:${clientId}`), (n) => n > 0, { what: 'the room row' });
+    // Caught up: nothing pending or unacknowledged on the Postgres consumer, and still one row each.
+    await waitFor(
+      async () => (await env.messaging.jsm.consumers.info(env.topology.chat.stream, env.topology.consumers.chatToPostgres)),
+      (info) => info.num_pending === 0 && info.num_ack_pending === 0,
+      { what: 'chat-writer caught up' },
+    );
+    expect([await rowsOf(kickId), await rowsOf(`ada:${clientId}`)]).toEqual([1, 1]);
   });
 });
