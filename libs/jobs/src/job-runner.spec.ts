@@ -169,6 +169,7 @@ describe('job runner at the calendar edges (injected clock)', () => {
   /** The request a tick left on a job's subject, with the msgID it was deduplicated by. */
   async function lastRequest(name: string) {
     const stored = await env.messaging.jsm.streams.getMessage(env.topology.jobs.stream, { last_by_subj: env.topology.jobs.subject(name) });
+    if (!stored) throw new Error(`no request for ${name}`);
     const request = stored.json<{ periodKey: string; scheduledFor: string }>();
     return { msgId: stored.header.get('Nats-Msg-Id'), periodKey: request.periodKey, scheduledFor: request.scheduledFor };
   }
