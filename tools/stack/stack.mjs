@@ -4,6 +4,9 @@
 // Plain Node built-ins only: it runs before `npm install` (with-stack.mjs installs the project's
 // packages itself). Whatever is already reachable is used as is and never stopped; what is missing
 // is installed once (into .stack/ or with apt-get) and started as a child that stop() ends again.
+// A child's pid is kept in <run dir>/pids/<name>.pid while it runs, so a launcher killed with SIGKILL
+// (whose detached children live on, holding ports and ClickHouse's data dir) is cleaned up after by
+// the next one: it adopts what still answers where wanted and ends the rest.
 //
 //   node tools/stack/stack.mjs up [nats|postgres|clickhouse|soketi ...]   bring up, print env, wait for Ctrl-C
 import { spawn } from 'node:child_process';
@@ -18,7 +21,13 @@ import { fileURLToPath } from 'node:url';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.resolve(HERE, '../..');
 const STACK = path.join(ROOT, '.stack');
-const LOGS = path.join(STACK, 'logs');
+// Where a running stack keeps its state: logs, pid files, ClickHouse's data and NATS' store (installs stay
+// in .stack/). Two stacks at once (other ports) need two of these: one ClickHouse per data dir.
+const RUN = path.resolve(process.env.STACK_RUN_DIR || STACK);
+const LOGS = path.join(RUN, 'logs');
+const PIDS = path.join(RUN, 'pids');
+const NATS_STORE = path.join(RUN, 'nats');
+const CLICKHOUSE_DATA = path.join(RUN, 'clickhouse-data');
 const rel = (p) => path.relative(process.cwd(), p) || '.';
 
 export const COMPONENTS = ['nats', 'postgres', 'clickhouse', 'soketi'];
@@ -197,38 +206,153 @@ async function npmInstallOnce(log, name, dir, what) {
 // ---------------------------------------------------------------------------------------------
 // Processes we start
 
+// Set in every child's environment: /proc/<pid>/environ then says which stack and component a process
+// is, whatever it did to its command line (Soketi renames itself "soketi-server").
+const MARK_RUN = 'ONAIR_STACK_RUN_DIR';
+const MARK_COMPONENT = 'ONAIR_STACK_COMPONENT';
+// What a component's command line holds, besides the marks, for its process to count as ours.
+const CMDLINE_MARKS = { nats: NATS_STORE, clickhouse: `--path=${CLICKHOUSE_DATA}`, soketi: 'soketi' };
+
+const readProc = (pid, file) => {
+  try {
+    return fs.readFileSync(`/proc/${pid}/${file}`, 'utf8');
+  } catch {
+    return null;
+  }
+};
+
+/**
+ * A live process' start time (clock ticks after boot, /proc/<pid>/stat field 22) and process group, or
+ * null when there is none (a zombie counts as gone). Pid and start time together name one process:
+ * pids get reused.
+ */
+function procInfo(pid) {
+  const stat = readProc(pid, 'stat');
+  if (!stat) return null;
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return fields[0] === 'Z' ? null : { startTime: fields[19], pgid: Number(fields[2]) };
+}
+
+const pidFile = (name) => path.join(PIDS, `${name}.pid`);
+
+function writePidFile(proc) {
+  const owner = { pid: process.pid, startTime: procInfo(process.pid)?.startTime };
+  fs.mkdirSync(PIDS, { recursive: true });
+  fs.writeFileSync(pidFile(proc.name), `${JSON.stringify({ pid: proc.pid, startTime: proc.startTime, where: proc.where, owner })}\n`);
+}
+
+function readPidFile(name) {
+  try {
+    return JSON.parse(fs.readFileSync(pidFile(name), 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+/** Removes the pid file if it still names `pid` (a later launcher may have written its own). */
+function removePidFile(name, pid) {
+  if (readPidFile(name)?.pid === pid) fs.rmSync(pidFile(name), { force: true });
+}
+
+/** True when the record's process is alive and is this run dir's `name`: same start time, marks, command line. */
+function isOurProcess(name, record) {
+  if (!Number.isInteger(record?.pid) || procInfo(record.pid)?.startTime !== record.startTime) return false;
+  const environ = (readProc(record.pid, 'environ') ?? '').split('\0');
+  const cmdline = (readProc(record.pid, 'cmdline') ?? '').split('\0').join(' ');
+  return environ.includes(`${MARK_RUN}=${RUN}`) && environ.includes(`${MARK_COMPONENT}=${name}`) && cmdline.includes(CMDLINE_MARKS[name]);
+}
+
 /**
  * Starts a long-running child in its own process group (so a terminal's Ctrl-C reaches only our
- * launcher, which then stops things in order) with stdout/stderr in .stack/logs/<name>.log.
+ * launcher, which then stops things in order) with stdout/stderr in <run dir>/logs/<name>.log.
+ * `where` (host:port) goes into the pid file: what a later launcher compares with what it wants.
  */
-function startProcess(name, cmd, args, { env, cwd, log, started }) {
+function startProcess(name, cmd, args, { env, cwd, log, started, where }) {
   fs.mkdirSync(LOGS, { recursive: true });
   const logFile = path.join(LOGS, `${name}.log`);
   const fd = fs.openSync(logFile, 'w');
-  const child = spawn(cmd, args, { stdio: ['ignore', fd, fd], env: { ...process.env, ...env }, cwd, detached: true });
+  const marks = { [MARK_RUN]: RUN, [MARK_COMPONENT]: name };
+  const child = spawn(cmd, args, { stdio: ['ignore', fd, fd], env: { ...process.env, ...env, ...marks }, cwd, detached: true });
   fs.closeSync(fd);
-  const proc = { name, child, logFile, stopping: false, exited: null };
+  const proc = { name, pid: child.pid, where, logFile, stopping: false, exited: null, adopted: false };
   started.push(proc); // tracked from now on, so a failed or interrupted start is cleaned up too
-  proc.exitPromise = new Promise((resolve) => {
+  const exitPromise = new Promise((resolve) => {
     child.on('error', (err) => {
       proc.exited = `cannot run ${cmd}: ${err.message}`;
       resolve();
     });
     child.on('exit', (code, signal) => {
       proc.exited = `exited (${signal ?? `code ${code}`})`;
+      removePidFile(name, proc.pid);
       if (!proc.stopping) log(`${name} ${proc.exited}; log: ${rel(logFile)}`);
       resolve();
     });
   });
+  proc.waitExit = () => exitPromise;
+  if (proc.pid) {
+    proc.startTime = procInfo(proc.pid)?.startTime;
+    writePidFile(proc);
+  }
+  return proc;
+}
+
+/** A process an earlier launcher started: not our child, so its end is seen by polling /proc. */
+function adoptedProcess(name, record) {
+  const proc = { ...record, name, logFile: path.join(LOGS, `${name}.log`), stopping: false, exited: null, adopted: true };
+  let exitPromise;
+  proc.waitExit = () =>
+    (exitPromise ??= (async () => {
+      while (procInfo(proc.pid)?.startTime === proc.startTime) await sleep(100);
+      proc.exited = 'exited';
+      removePidFile(name, proc.pid);
+    })());
+  return proc;
+}
+
+/**
+ * `name`'s process left by an earlier launcher of this run dir, found through its pid file. If that
+ * launcher is gone (SIGKILLed): adopted into `started` (stop() ends it) when it answers at `where`, else
+ * (not answering, elsewhere, or `where` null: not wanted) ended, so that a fresh one can start on the
+ * same data dir. If that launcher is alive, the process is its own: left alone, and a conflict is an error.
+ * Returns true when the component is up and nothing needs to start.
+ */
+async function reclaim(name, { where, answers, log, started }) {
+  const record = readPidFile(name);
+  if (!record) return false;
+  if (!isOurProcess(name, record)) {
+    // Gone, or the pid now names another process: only the stale file goes.
+    fs.rmSync(pidFile(name), { force: true });
+    return false;
+  }
+  const owner = record.owner ?? {};
+  if (owner.startTime && procInfo(owner.pid)?.startTime === owner.startTime) {
+    if (!where || (record.where === where && (await answers()))) return false; // used as "already running"
+    throw new StackError(
+      `${name}: ${rel(RUN)} is in use by the stack launcher pid ${owner.pid} (${name} pid ${record.pid} at ${record.where}, ` +
+        `not answering at ${where}); stop that launcher, or give this stack its own STACK_RUN_DIR`,
+    );
+  }
+  const proc = adoptedProcess(name, record);
+  if (where && record.where === where && (await answers())) {
+    started.push(proc);
+    writePidFile(proc); // this launcher is its owner now
+    log(`${name}: adopted pid ${record.pid} at ${where}, left running by a stack launcher that is gone (stop() ends it)`);
+    return true;
+  }
+  const why = !where ? 'not wanted' : record.where === where ? 'not answering' : `at ${record.where}, not ${where}`;
+  log(`${name}: ending pid ${record.pid} left by a stack launcher that is gone (${why})`);
+  await stopProcess(proc, log);
+  return false;
 }
 
 /** SIGTERM to the whole process group, SIGKILL if it is still there after a few seconds. */
 async function stopProcess(proc, log, graceMs = 5000) {
   if (proc.exited) return;
   proc.stopping = true;
+  // Our children lead their own process group; the group is signalled only while that holds.
   const kill = (sig) => {
     try {
-      process.kill(-proc.child.pid, sig);
+      process.kill(procInfo(proc.pid)?.pgid === proc.pid ? -proc.pid : proc.pid, sig);
     } catch {}
   };
   kill('SIGTERM');
@@ -236,9 +360,9 @@ async function stopProcess(proc, log, graceMs = 5000) {
     log(`${proc.name} ignored SIGTERM for ${graceMs / 1000} s: SIGKILL`);
     kill('SIGKILL');
   }, graceMs);
-  await proc.exitPromise;
+  await proc.waitExit();
   clearTimeout(timer);
-  log(`stopped ${proc.name} (pid ${proc.child.pid})`);
+  log(`stopped ${proc.name} (pid ${proc.pid}${proc.adopted ? ', adopted' : ''})`);
 }
 
 /** Polls `check` until it is true; fails early with the log's tail if the process died. */
@@ -257,6 +381,8 @@ async function waitReady(proc, check, timeoutMs, what) {
 
 async function ensureNats({ env, log, started }) {
   const addr = hostPort(env.NATS_URL, 4222);
+  const where = `${addr.host}:${addr.port}`;
+  if (await reclaim('nats', { where, answers: () => tcpReachable(addr), log, started })) return;
   if (await tcpReachable(addr)) return log(`nats: already running at ${env.NATS_URL}`);
   if (!isLocal(addr.host)) throw new StackError(`nats: ${env.NATS_URL} is not reachable (and not local, so not started)`);
 
@@ -266,10 +392,9 @@ async function ensureNats({ env, log, started }) {
     bin = findExecutable('nats-server', ['/usr/sbin', '/usr/bin']);
     if (!bin) throw new StackError('nats: apt-get installed nats-server but no nats-server binary was found');
   }
-  const storeDir = path.join(STACK, 'nats');
-  fs.mkdirSync(storeDir, { recursive: true });
-  log(`nats: starting ${bin} on ${addr.host}:${addr.port}`);
-  const proc = startProcess('nats', bin, ['-a', addr.host, '-p', String(addr.port), '-js', '-sd', storeDir], { log, started });
+  fs.mkdirSync(NATS_STORE, { recursive: true });
+  log(`nats: starting ${bin} on ${where}`);
+  const proc = startProcess('nats', bin, ['-a', addr.host, '-p', String(addr.port), '-js', '-sd', NATS_STORE], { log, started, where });
   await waitReady(proc, () => tcpReachable(addr), 10_000, `TCP answer on port ${addr.port}`);
 }
 
@@ -308,6 +433,9 @@ async function ensurePostgres({ env, log }) {
 
 async function ensureClickhouse({ env, log, started }) {
   const addr = hostPort(env.CLICKHOUSE_URL, 8123);
+  const where = `${addr.host}:${addr.port}`;
+  // Before anything else: a ClickHouse left by a killed launcher holds the data dir, wherever it listens.
+  if (await reclaim('clickhouse', { where, answers: () => clickhousePing(env.CLICKHOUSE_URL), log, started })) return;
   if (await tcpReachable(addr)) {
     if (await clickhousePing(env.CLICKHOUSE_URL)) return log(`clickhouse: already running at ${env.CLICKHOUSE_URL}`);
     throw new StackError(`clickhouse: ${addr.host}:${addr.port} is taken by something that does not answer GET /ping with "Ok."`);
@@ -327,17 +455,20 @@ async function ensureClickhouse({ env, log, started }) {
     await runLogged('install-clickhouse', 'gcc', ['-O2', '-o', bin, src, '-ldl']);
   }
 
-  const dataDir = path.join(STACK, 'clickhouse-data');
+  const dataDir = CLICKHOUSE_DATA;
   fs.mkdirSync(dataDir, { recursive: true });
   log(`clickhouse: starting ClickHouse (chDB) on ${addr.host}:${addr.port}, data in ${rel(dataDir)}`);
   const args = ['clickhouse', `--path=${dataDir}`, `--http_port=${addr.port}`, `--listen_host=${addr.host}`, '--query', CH_SERVE_QUERY];
   // cwd = data dir: clickhouse-local may drop files into its working directory.
-  const proc = startProcess('clickhouse', bin, args, { env: { CHDB_LIB: lib }, cwd: dataDir, log, started });
+  const proc = startProcess('clickhouse', bin, args, { env: { CHDB_LIB: lib }, cwd: dataDir, log, started, where });
   await waitReady(proc, () => clickhousePing(env.CLICKHOUSE_URL), 60_000, 'answer "Ok." on GET /ping');
 }
 
 async function ensureSoketi({ env, log, started }) {
   const addr = { host: env.PUSHER_HOST, port: Number(env.PUSHER_PORT) };
+  const where = `${addr.host}:${addr.port}`;
+  const url = `http://${where}/`;
+  if (await reclaim('soketi', { where, answers: async () => (await httpGet(url))?.status === 200, log, started })) return;
   if (await tcpReachable(addr)) return log(`soketi: already running at ${addr.host}:${addr.port}`);
   if (!isLocal(addr.host)) throw new StackError(`soketi: ${addr.host}:${addr.port} is not reachable (and not local, so not started)`);
 
@@ -370,8 +501,7 @@ async function ensureSoketi({ env, log, started }) {
     // Other SOKETI_* settings pass through from process.env.
   };
   log(`soketi: starting on ${addr.host}:${addr.port} (app ${env.PUSHER_APP_ID})`);
-  const proc = startProcess('soketi', process.execPath, [server, 'start'], { env: soketiEnv, cwd: dir, log, started });
-  const url = `http://${addr.host}:${addr.port}/`;
+  const proc = startProcess('soketi', process.execPath, [server, 'start'], { env: soketiEnv, cwd: dir, log, started, where });
   await waitReady(proc, async () => (await httpGet(url))?.status === 200, 30_000, `answer on GET ${url}`);
 }
 
@@ -394,7 +524,7 @@ export async function ensureStack({ log = defaultLog, components = COMPONENTS } 
   const stop = () => (stopping ??= Promise.all(started.map((p) => stopProcess(p, log))));
   // Last resort if our process dies without stop() (uncaught error, process.exit): no orphans.
   const killOnExit = () => {
-    for (const p of started) if (!p.exited) try { process.kill(-p.child.pid, 'SIGTERM'); } catch {}
+    for (const p of started) if (!p.exited) try { process.kill(-p.pid, 'SIGTERM'); } catch {}
   };
   process.on('exit', killOnExit);
   // Ctrl-C while installing or waiting: stop what is already up instead of leaving it behind.
@@ -405,6 +535,8 @@ export async function ensureStack({ log = defaultLog, components = COMPONENTS } 
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
 
   try {
+    // Left behind by a killed launcher but not wanted now: ended (a component that is wanted checks its own).
+    for (const c of COMPONENTS) if (!wanted.includes(c) && c !== 'postgres') await reclaim(c, { where: null, log, started });
     // In parallel: a warm start takes as long as the slowest service, not the sum.
     const results = await Promise.allSettled(wanted.map((c) => STARTERS[c]({ env, log, started })));
     const errors = results.filter((r) => r.status === 'rejected').map((r) => r.reason);
@@ -415,7 +547,7 @@ export async function ensureStack({ log = defaultLog, components = COMPONENTS } 
   } finally {
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
   }
-  return { env, stop, started: started.map((p) => ({ name: p.name, pid: p.child.pid })) };
+  return { env, stop, started: started.map((p) => ({ name: p.name, pid: p.pid, adopted: p.adopted })) };
 }
 
 /**
@@ -508,7 +640,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     process.exit(1);
   }
   for (const [k, v] of Object.entries(stack.env)) console.log(`${k}=${v}`);
-  const mine = stack.started.map((p) => `${p.name} (pid ${p.pid})`).join(', ') || 'nothing';
+  const mine = stack.started.map((p) => `${p.name} (pid ${p.pid}${p.adopted ? ', adopted' : ''})`).join(', ') || 'nothing';
   defaultLog(`up in ${((Date.now() - t0) / 1000).toFixed(1)} s; started ${mine}. Ctrl-C stops what was started.`);
   const shutdown = () => stack.stop().then(() => process.exit(0));
   process.once('SIGINT', shutdown).once('SIGTERM', shutdown);
