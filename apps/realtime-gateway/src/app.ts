@@ -1,7 +1,7 @@
 import type Pusher from 'pusher';
 import { chatToGatewayConsumer, eventsToGatewayConsumer, parseRoomId, probesToGatewayConsumer, type ConsumerDefinition, type Topology } from '@onair/contracts';
 import { createConsumerSet, type BatchConsumerOptions, type Messaging } from '@onair/messaging';
-import { createHttpServer, type HttpServer, type Logger, type RateLimiter } from '@onair/service-kit';
+import { createHttpServer, MAX_SAFE_ID, type HttpServer, type HttpServerConfig, type Logger, type RateLimiter } from '@onair/service-kit';
 import type { Registry } from 'prom-client';
 import type { SessionKeys } from '@onair/session';
 import { registerAuthRoutes } from './auth-routes';
@@ -29,16 +29,22 @@ export interface GatewayDeps {
   /** Shortest gap between two audience-count readings of one channel. */
   presenceWindowMs: number;
   session: SessionKeys;
+  /** The auth and join routes' budget: per signed-in user, per client address without a session. */
   rateLimiter: RateLimiter;
+  /** The history route's own budget, per client address (it needs no session). */
+  historyRateLimiter: RateLimiter;
   coalesceWindowMs: number;
   livekit?: LiveKitConfig;
   /** Read access to chat history, for gap recovery past the stream's retention. */
   db: Db;
+  /** Trusted proxies and the /metrics token, from the common config. */
+  http?: HttpServerConfig;
 }
 
 const HistoryQuery = Type.Object(
   {
-    after: Type.Integer({ minimum: 0 }),
+    // Stream sequences are uint64, but past 2^53 a number is no longer exact here, and none is that high.
+    after: Type.Integer({ minimum: 0, maximum: MAX_SAFE_ID }),
     limit: Type.Integer({ minimum: 1, maximum: 200, default: 100 }),
   },
   { additionalProperties: false },
@@ -57,6 +63,7 @@ export function buildApp(deps: GatewayDeps): Gateway {
     logger: deps.logger,
     registry: deps.registry,
     readiness: { nats: () => deps.messaging.connected },
+    ...deps.http,
   });
   registerAuthRoutes(server.app, {
     pusher: deps.pusher,
@@ -69,7 +76,7 @@ export function buildApp(deps: GatewayDeps): Gateway {
     '/v1/rooms/:roomId/messages',
     { schema: { querystring: HistoryQuery } },
     async (request) => {
-      const wait = deps.rateLimiter.take(request.ip);
+      const wait = deps.historyRateLimiter.take(request.ip);
       if (wait > 0) throw new HttpError(429, 'rate_limited', 'Too many requests', { headers: { 'retry-after': String(wait) } });
       const room = parseRoomId(request.params.roomId);
       if (!room) throw new HttpError(400, 'invalid_room_id', 'Room id must be 1-64 of A-Z a-z 0-9 _ - (or kick-<id>)');

@@ -8,7 +8,10 @@ import { joinToken, type LiveKitConfig } from './livekit';
 export interface AuthRoutesOptions {
   pusher: Pick<Pusher, 'authorizeChannel' | 'authenticateUser'>;
   session: SessionKeys;
-  /** Per client IP, shared by the auth endpoints. */
+  /**
+   * Shared by the auth endpoints: keyed by the session's user id, or by the client address (`request.ip`,
+   * which TRUST_PROXY makes the client's behind a proxy) when there is no valid session.
+   */
   rateLimiter: RateLimiter;
   /** Absent: the join endpoint answers 503. */
   livekit?: LiveKitConfig;
@@ -29,19 +32,31 @@ export function registerAuthRoutes(app: FastifyInstance, options: AuthRoutesOpti
     done(null, Object.fromEntries(new URLSearchParams(body as string)));
   });
 
-  const limit = (request: FastifyRequest) => {
-    const wait = options.rateLimiter.take(request.ip, now());
+  const limit = (key: string) => {
+    const wait = options.rateLimiter.take(key, now());
     if (wait > 0) throw new HttpError(429, 'rate_limited', 'Too many auth requests', { headers: { 'retry-after': String(wait) } });
   };
+  /**
+   * The signed-in user, charged one request to their own bucket: users behind one proxy or NAT do not
+   * share a limit. Without a valid session the client address pays, so forged tokens are limited too.
+   */
   const user = (request: FastifyRequest): SessionUser => {
     const match = request.headers.authorization?.match(/^Bearer ([^\s]+)$/);
-    if (!match) throw new HttpError(403, 'forbidden', 'A Bearer session token is required');
-    try {
-      return verifySessionToken(match[1]!, options.session, now());
-    } catch (error) {
-      if (error instanceof SessionTokenError) throw new HttpError(403, 'forbidden', error.message);
-      throw error;
+    let refusal: string;
+    if (match) {
+      try {
+        const who = verifySessionToken(match[1]!, options.session, now());
+        limit(`user:${who.id}`);
+        return who;
+      } catch (error) {
+        if (!(error instanceof SessionTokenError)) throw error;
+        refusal = error.message;
+      }
+    } else {
+      refusal = 'A Bearer session token is required';
     }
+    limit(`ip:${request.ip}`);
+    throw new HttpError(403, 'forbidden', refusal);
   };
   const field = (request: FastifyRequest, name: string): string => {
     const value = (request.body as Record<string, unknown> | undefined)?.[name];
@@ -50,7 +65,6 @@ export function registerAuthRoutes(app: FastifyInstance, options: AuthRoutesOpti
   };
 
   app.post('/pusher/auth', async (request) => {
-    limit(request);
     const who = user(request);
     const socketId = field(request, 'socket_id');
     const channel = field(request, 'channel_name');
@@ -65,7 +79,6 @@ export function registerAuthRoutes(app: FastifyInstance, options: AuthRoutesOpti
   });
 
   app.post('/pusher/user-auth', async (request) => {
-    limit(request);
     const who = user(request);
     const socketId = field(request, 'socket_id');
     if (!SOCKET_ID.test(socketId)) throw new HttpError(400, 'invalid_socket_id', 'socket_id is not a Pusher socket id');
@@ -73,9 +86,11 @@ export function registerAuthRoutes(app: FastifyInstance, options: AuthRoutesOpti
   });
 
   app.post<{ Params: { roomId: string } }>('/v1/rooms/:roomId/join', async (request) => {
-    limit(request);
     const who = user(request);
-    if (!parseRoomId(request.params.roomId)) throw new HttpError(400, 'invalid_room_id', 'Room id must be 1-64 of A-Z a-z 0-9 _ -');
+    const room = parseRoomId(request.params.roomId);
+    if (!room) throw new HttpError(400, 'invalid_room_id', 'Room id must be 1-64 of A-Z a-z 0-9 _ -');
+    // `kick-<id>` names a Kick channel's room: its media lives on Kick, and no user of ours owns it.
+    if (room.platform !== 'onair') throw new HttpError(403, 'platform_room', 'Rooms of platform channels have no media room to join');
     if (!options.livekit) throw new HttpError(503, 'livekit_not_configured', 'Media rooms are not configured');
     return joinToken(options.livekit, who, request.params.roomId);
   });

@@ -2,10 +2,14 @@ import { bool, commonConfig, ConfigError, sessionConfig, sessionKeysFromConfig, 
 
 const shape = {
   ...commonConfig(8082),
-  /** The Pusher-protocol server (Soketi here; hosted Pusher or another compatible one by configuration). */
+  /**
+   * The Pusher-protocol server (Soketi here; hosted Pusher or another compatible one by configuration).
+   * Key and secret have no default: the dev Soketi's are public, so a gateway that fell back on them in
+   * production would sign for anyone. `npm run dev` and `npm test` pass the dev stack's.
+   */
   PUSHER_APP_ID: str({ default: 'onair' }),
-  PUSHER_APP_KEY: str({ default: 'onair-key' }),
-  PUSHER_APP_SECRET: str({ default: 'onair-secret' }),
+  PUSHER_APP_KEY: str(),
+  PUSHER_APP_SECRET: str(),
   PUSHER_HOST: str({ default: '127.0.0.1' }),
   PUSHER_PORT: int({ default: 6001, min: 1, max: 65535 }),
   PUSHER_USE_TLS: bool({ default: false }),
@@ -20,9 +24,15 @@ const shape = {
   COALESCE_WINDOW_MS: int({ default: 100, min: 0, max: 5_000 }),
   /** Shortest gap, in ms, between two audience-count readings of one channel after Soketi's webhooks. */
   PRESENCE_WINDOW_MS: int({ default: 1_000, min: 0, max: 60_000 }),
-  /** Auth requests one client IP may make in a burst, and per second after. */
-  AUTH_RATE_BURST: int({ default: 30, min: 1 }),
-  AUTH_RATE_PER_S: int({ default: 5, min: 1 }),
+  /**
+   * Auth and join requests one signed-in user may make in a burst, and per second after; requests without
+   * a valid session count against the client address instead.
+   */
+  AUTH_RATE_BURST: int({ default: 30, min: 1, max: 100_000 }),
+  AUTH_RATE_PER_S: int({ default: 5, min: 1, max: 100_000 }),
+  /** History (gap recovery) requests one client address may make in a burst, and per second after. */
+  HISTORY_RATE_BURST: int({ default: 20, min: 1, max: 100_000 }),
+  HISTORY_RATE_PER_S: int({ default: 5, min: 1, max: 100_000 }),
   LIVEKIT_URL: url({ default: 'ws://127.0.0.1:7880', protocols: ['ws', 'wss', 'http', 'https'] }),
   /** LiveKit API credentials; empty: the join endpoint answers 503. */
   LIVEKIT_API_KEY: str({ default: '', allowEmpty: true }),

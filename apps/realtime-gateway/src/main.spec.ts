@@ -14,6 +14,14 @@ afterAll(async () => {
 
 describeServiceProcess('realtime-gateway', {
   main: fileURLToPath(new URL('./main.ts', import.meta.url)),
-  env: { LOG_LEVEL: 'info', NATS_NAMESPACE: nats.topology.namespace, DATABASE_URL: db.url, SESSION_JWT_SECRET: 'gateway-main-spec-secret-0123456789abcdef' },
+  env: {
+    LOG_LEVEL: 'info',
+    NATS_NAMESPACE: nats.topology.namespace,
+    DATABASE_URL: db.url,
+    SESSION_JWT_SECRET: 'gateway-main-spec-secret-0123456789abcdef',
+    // No defaults in the service: the test stack's Soketi app (`npm test` exports it), or its dev values.
+    PUSHER_APP_KEY: process.env['PUSHER_APP_KEY'] ?? 'onair-key',
+    PUSHER_APP_SECRET: process.env['PUSHER_APP_SECRET'] ?? 'onair-secret',
+  },
   badVariable: ['NATS_URL', 'http://127.0.0.1:4222'],
 });

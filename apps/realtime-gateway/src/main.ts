@@ -10,6 +10,7 @@ import {
   createRateLimiter,
   createShutdown,
   handleSignals,
+  httpServerConfig,
   loadConfigOrExit,
 } from '@onair/service-kit';
 import { buildApp } from './app';
@@ -45,6 +46,8 @@ const gateway = buildApp({
   pusher,
   session: config.session,
   rateLimiter: createRateLimiter({ burst: config.AUTH_RATE_BURST, perSecond: config.AUTH_RATE_PER_S }),
+  historyRateLimiter: createRateLimiter({ burst: config.HISTORY_RATE_BURST, perSecond: config.HISTORY_RATE_PER_S }),
+  http: httpServerConfig(config),
   coalesceWindowMs: config.COALESCE_WINDOW_MS,
   pusherApp: { key: config.PUSHER_APP_KEY, secret: config.PUSHER_APP_SECRET },
   presenceWindowMs: config.PRESENCE_WINDOW_MS,

@@ -49,6 +49,7 @@ beforeAll(async () => {
     page: { pusher: { key: soketi.app.key, wsHost: '127.0.0.1', wsPort: soketi.port, forceTLS: false } },
     session: SESSION,
     rateLimiter: createRateLimiter({ burst: 100, perSecond: 10 }),
+    historyRateLimiter: createRateLimiter({ burst: 100, perSecond: 10 }),
     coalesceWindowMs: 50,
     db: handle,
   });

@@ -1,5 +1,6 @@
 import { cidrList, int, oneOf, str, url } from './config';
 import { ConfigError } from './errors';
+import type { HttpServerConfig } from './http';
 
 /**
  * Variables every service reads, with the defaults of the dev stack. Each app spreads these into its own
@@ -41,7 +42,7 @@ export function commonConfig(defaultPort: number) {
 }
 
 /** What `createHttpServer` takes from a parsed `commonConfig()`: who is a proxy, what guards `/metrics`. */
-export function httpServerConfig(config: { TRUST_PROXY: string[]; METRICS_TOKEN: string }): { trustProxy: string[]; metricsToken?: string } {
+export function httpServerConfig(config: { TRUST_PROXY: string[]; METRICS_TOKEN: string }): HttpServerConfig {
   return { trustProxy: config.TRUST_PROXY, ...(config.METRICS_TOKEN ? { metricsToken: config.METRICS_TOKEN } : {}) };
 }
 

@@ -13,6 +13,7 @@ function build(options: { trustProxy?: string[]; metricsToken?: string } = {}): 
   server.app.get('/ip', async (request) => ({ ip: request.ip }));
   server.app.get<{ Params: { id: string } }>('/things/:id', async () => ({ ok: true }));
   server.app.post('/echo', async (request) => request.body);
+  server.app.get('/page', { schema: { querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 100 } } } } }, async (request) => request.query);
   server.app.get('/library-4xx', async () => {
     // What a third-party library throws: a status, and words of its own the client must not see.
     throw Object.assign(new Error('Key for the none algorithm must be the string literal "none"'), { statusCode: 401, code: 'ERR_JOSE_NOT_SUPPORTED' });
@@ -114,6 +115,19 @@ describe('HTTP server', () => {
     const body = shape(res.body);
     expect(body.error.code).toBe(code);
     expect(body.error.message).not.toMatch(/<b>|x-weird|proto/);
+  });
+
+  it.each(['Infinity', '-Infinity', '1e400', '-1e999'])('refuses ?limit=%s, which ajv would coerce to an unbounded integer', async (limit) => {
+    const res = await server.app.inject(`/page?limit=${limit}`);
+    expect(res.statusCode).toBe(400);
+    expect(shape(res.body)).toEqual({ error: { code: 'invalid_query', message: 'querystring/limit must be a finite number' } });
+    expect((await server.app.inject('/page?limit=100')).json()).toEqual({ limit: 100 });
+  });
+
+  it('refuses a JSON body holding a number too large for a double', async () => {
+    const res = await server.app.inject({ method: 'POST', url: '/echo', headers: { 'content-type': 'application/json' }, payload: '{"a":[1,{"b":1e400}]}' });
+    expect(res.statusCode).toBe(422);
+    expect(shape(res.body).error.message).toBe('body/a/1/b must be a finite number');
   });
 
   it('answers a body over the limit with 413', async () => {

@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Histogram, type Registry } from 'prom-client';
 import { HttpError } from './errors';
 import type { Logger } from './logger';
@@ -24,6 +24,9 @@ export interface HttpServerOptions {
   /** Bearer token `/metrics` requires (`METRICS_TOKEN`); absent: `/metrics` is open. */
   metricsToken?: string;
 }
+
+/** The part of the server's options that comes from the common config (`httpServerConfig(config)`). */
+export type HttpServerConfig = Pick<HttpServerOptions, 'trustProxy' | 'metricsToken'>;
 
 export interface HttpServer {
   app: FastifyInstance;
@@ -49,7 +52,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     // shape, without echoing the path.
     frameworkErrors: (error, _request, reply) => {
       const { status, code, message } = describeError(error);
-      return reply.code(status).send({ error: { code, message } });
+      return (reply as FastifyReply).code(status).send({ error: { code, message } });
     },
     clientErrorHandler,
     // Per-request info logs cost more than the work at 10k req/s; errors are still logged below.
@@ -79,6 +82,19 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     duration
       .labels(request.method, request.routeOptions.url ?? 'unmatched', String(reply.statusCode))
       .observe(reply.elapsedTime / 1000);
+  });
+
+  // Ajv's type coercion turns `?limit=Infinity` (or `1e400`) into Infinity, calls it an integer and then
+  // skips minimum/maximum for it (ajv 8); JSON.parse reads `1e400` as Infinity too. No route wants one.
+  app.addHook('preHandler', async (request) => {
+    for (const [part, value, status, code] of [
+      ['params', request.params, 400, 'invalid_params'],
+      ['querystring', request.query, 400, 'invalid_query'],
+      ['body', request.body, 422, 'validation_failed'],
+    ] as const) {
+      const path = nonFiniteAt(value, part, 0);
+      if (path) throw new HttpError(status, code, `${path} must be a finite number`);
+    }
   });
 
   // The URL is not echoed: a 404 body must not reflect what a client (or an attacker) sent.
@@ -119,6 +135,17 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       return draining;
     },
   };
+}
+
+/** Where in a parsed value a non-finite number sits (`querystring/limit`), if anywhere; depth-bounded. */
+function nonFiniteAt(value: unknown, path: string, depth: number): string | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : path;
+  if (value === null || typeof value !== 'object' || depth > 32 || Buffer.isBuffer(value)) return undefined;
+  for (const [key, inner] of Object.entries(value)) {
+    const found = nonFiniteAt(inner, `${path}/${key}`, depth + 1);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 /**
