@@ -4,7 +4,7 @@ import type { Db } from '@onair/database';
 import { createJobRunner, type JobRunner } from '@onair/jobs';
 import type { Messaging } from '@onair/messaging';
 import type { Notifier } from '@onair/notifier';
-import { createHttpServer, startPeriodic, type HttpServer, type Logger, type Periodic } from '@onair/service-kit';
+import { createHttpServer, startPeriodic, type HttpServer, type HttpServerConfig, type Logger, type Periodic } from '@onair/service-kit';
 import type { Registry } from 'prom-client';
 import { summaryJobs } from './jobs';
 import { registerReadApi } from './read-api/routes';
@@ -22,6 +22,8 @@ export interface SummaryDeps {
   worker: string;
   /** Bearer token of the admin read API. */
   adminToken: string;
+  /** Trusted proxies and the /metrics token, from the common config. */
+  http?: HttpServerConfig;
   /** The clock of the job schedules and partition jobs; the wall clock when absent (tests inject theirs). */
   now?: () => Date;
 }
@@ -40,6 +42,7 @@ export function buildApp(deps: SummaryDeps): SummaryService {
     logger: deps.logger,
     registry: deps.registry,
     readiness: { nats: () => deps.messaging.connected, postgres: () => deps.db.ping() },
+    ...deps.http,
   });
   const now = deps.now ?? (() => new Date());
   const jobs = createJobRunner({

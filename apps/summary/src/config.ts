@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { commonConfig, ConfigError, int, optionalUrl, parseConfig, str, url } from '@onair/service-kit';
+import { adminConfig, commonConfig, int, optionalUrl, parseConfig, str, url } from '@onair/service-kit';
 
 const shape = {
   ...commonConfig(8083),
@@ -15,8 +15,8 @@ const shape = {
   RETENTION_DAYS: int({ default: 90, min: 1 }),
   /** How often each replica checks for due jobs, in ms. */
   JOB_TICK_MS: int({ default: 30_000, min: 1_000 }),
-  /** Bearer token of the admin read API (at least 24 characters). */
-  ADMIN_TOKEN: str(),
+  /** Bearer token of the admin read API (at least 24 characters, no default). */
+  ...adminConfig(),
   /** Name of this worker in job_runs. */
   WORKER_ID: str({ default: `${hostname()}-${process.pid}` }),
 };
@@ -24,7 +24,5 @@ const shape = {
 export type SummaryConfig = ReturnType<typeof parseSummaryConfig>;
 
 export function parseSummaryConfig(env: Record<string, string | undefined>) {
-  const config = parseConfig(shape, env);
-  if (config.ADMIN_TOKEN.length < 24) throw new ConfigError('ADMIN_TOKEN', 'must be at least 24 characters');
-  return config;
+  return parseConfig(shape, env);
 }

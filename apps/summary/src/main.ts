@@ -3,7 +3,7 @@ import { createTopology, streamDefinitions, streamLimits } from '@onair/contract
 import { createDb, ensureDatabaseExists, migrateToLatest } from '@onair/database';
 import { connectMessaging, ensureStreams } from '@onair/messaging';
 import { createTelegramNotifier } from '@onair/notifier';
-import { createLogger, createMetricsRegistry, createShutdown, handleSignals, loadConfigOrExit } from '@onair/service-kit';
+import { createLogger, createMetricsRegistry, createShutdown, handleSignals, httpServerConfig, loadConfigOrExit } from '@onair/service-kit';
 import { buildApp } from './app';
 import { parseSummaryConfig } from './config';
 
@@ -35,6 +35,7 @@ const service = buildApp({
   retentionDays: config.RETENTION_DAYS,
   worker: config.WORKER_ID,
   adminToken: config.ADMIN_TOKEN,
+  http: httpServerConfig(config),
 });
 
 const shutdown = createShutdown(logger, [

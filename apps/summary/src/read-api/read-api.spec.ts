@@ -99,10 +99,47 @@ describe('read API', () => {
     ['/v1/summaries?day=2026-13-45', 'invalid_query'],
     ['/v1/jobs?status=exploded', 'invalid_query'],
     ['/v1/streamers/abc', 'invalid_params'],
+    // Numbers past what a bigint id or a JavaScript number holds exactly.
+    ['/v1/streamers/1e20', 'invalid_params'],
+    ['/v1/streamers/9007199254740992', 'invalid_params'],
+    ['/v1/streamers/99999999999999999999999', 'invalid_params'],
+    ['/v1/streamers/0', 'invalid_params'],
+    ['/v1/streamers/-1', 'invalid_params'],
+    ['/v1/streamers/1.5', 'invalid_params'],
+    ['/v1/summaries?streamerId=1e20', 'invalid_query'],
+    ['/v1/summaries?limit=1e20', 'invalid_query'],
+    ['/v1/streamers?offset=1e20', 'invalid_query'],
+    ['/v1/streamers?limit=Infinity', 'invalid_query'],
+    ['/v1/jobs?limit=NaN', 'invalid_query'],
+    // Days that do not exist: each is refused by round trip, not handed to Postgres.
+    ['/v1/summaries?day=2026-02-30', 'invalid_query'],
+    ['/v1/summaries?day=2026-02-29', 'invalid_query'],
+    ['/v1/summaries?day=2026-04-31', 'invalid_query'],
+    ['/v1/summaries?day=0000-00-00', 'invalid_query'],
+    ['/v1/summaries?day=2026-1-01', 'invalid_query'],
+    // Text Postgres would refuse (NUL) or that cannot match anything (control characters).
+    ['/v1/streamers?q=a%00b', 'invalid_query'],
+    ['/v1/streamers?q=%1b%5b2J', 'invalid_query'],
+    ['/v1/jobs?name=daily%00', 'invalid_query'],
+    [`/v1/streamers?q=${'x'.repeat(101)}`, 'invalid_query'],
   ])('answers %s with 400 %s', async (url, code) => {
     const res = await get(url);
-    expect(res.statusCode).toBe(400);
+    expect(res.statusCode, res.body).toBe(400);
+    expect(Object.keys(res.json())).toEqual(['error']);
     expect(res.json().error.code).toBe(code);
+  });
+
+  it('accepts the largest id it can represent (and finds nothing there)', async () => {
+    expect((await get(`/v1/streamers/${Number.MAX_SAFE_INTEGER}`)).statusCode).toBe(404);
+    expect((await get(`/v1/summaries?streamerId=${Number.MAX_SAFE_INTEGER}&day=2028-02-29`)).json()).toEqual({ items: [] });
+  });
+
+  it('checks the token before anything else, and answers unknown routes without echoing them', async () => {
+    const res = await get('/v1/streamers/1e20', null);
+    expect(res.statusCode).toBe(401);
+    const missing = await get('/v1/<b>nothing</b>');
+    expect(missing.statusCode).toBe(404);
+    expect(missing.body).not.toContain('nothing');
   });
 
   it('shows one streamer with its channels, and 404 for an unknown one', async () => {

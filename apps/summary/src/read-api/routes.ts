@@ -1,35 +1,40 @@
-import { timingSafeEqual } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
-import { HttpError } from '@onair/service-kit';
+import { HttpError, isCalendarDay, MAX_SAFE_ID, requireBearer } from '@onair/service-kit';
 import { getStreamer } from './sql/get-streamer';
 import { listJobRuns } from './sql/list-job-runs';
 import { listStreamers } from './sql/list-streamers';
 import { listSummaries } from './sql/list-summaries';
 
+/** Free text for a query: printable only (Postgres refuses NUL in text, and control characters match nothing). */
+const PRINTABLE = '^[^\\u0000-\\u001f\\u007f]*$';
+/** Ids are `bigint` serials; past 2^53 a number is no longer exact here, and none is that high. */
+const Id = Type.Integer({ minimum: 1, maximum: MAX_SAFE_ID });
+
 const StreamersQuery = Type.Object(
   {
     limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
     offset: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0 }),
-    q: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    q: Type.Optional(Type.String({ minLength: 1, maxLength: 100, pattern: PRINTABLE })),
     sort: Type.Union([Type.Literal('last_activity'), Type.Literal('name')], { default: 'last_activity' }),
   },
   { additionalProperties: false },
 );
-const StreamerParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
+const StreamerParams = Type.Object({ id: Id });
 const SummariesQuery = Type.Object(
   {
+    // The pattern documents the form; the handler checks the day exists (2026-02-30 does not).
     day: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' })),
-    streamerId: Type.Optional(Type.Integer({ minimum: 1 })),
+    streamerId: Type.Optional(Id),
     limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
   },
   { additionalProperties: false },
 );
 const JobsQuery = Type.Object(
   {
-    name: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: PRINTABLE })),
     status: Type.Optional(Type.Union([Type.Literal('running'), Type.Literal('succeeded'), Type.Literal('failed')])),
     limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
   },
@@ -49,14 +54,8 @@ export function registerReadApi(app: FastifyInstance, options: { db: Kysely<any>
       security: [{ admin: [] }],
     },
   });
-  const expected = Buffer.from(`Bearer ${options.adminToken}`);
   void app.register(async (api) => {
-    api.addHook('onRequest', async (request) => {
-      const given = Buffer.from(request.headers.authorization ?? '');
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-        throw new HttpError(401, 'unauthorized', 'A valid admin bearer token is required');
-      }
-    });
+    api.addHook('onRequest', requireBearer(options.adminToken));
 
     api.get<{ Querystring: Static<typeof StreamersQuery> }>('/v1/streamers', { schema: { querystring: StreamersQuery } }, async (request) => {
       const { limit, offset, q, sort } = request.query;
@@ -72,7 +71,7 @@ export function registerReadApi(app: FastifyInstance, options: { db: Kysely<any>
 
     api.get<{ Querystring: Static<typeof SummariesQuery> }>('/v1/summaries', { schema: { querystring: SummariesQuery } }, async (request) => {
       const { day, streamerId, limit } = request.query;
-      if (day && Number.isNaN(Date.parse(`${day}T00:00:00Z`))) throw new HttpError(400, 'invalid_query', `day ${day} is not a date`);
+      if (day !== undefined && !isCalendarDay(day)) throw new HttpError(400, 'invalid_query', 'day must be a calendar day, YYYY-MM-DD');
       return { items: await listSummaries(options.db, { limit, ...(day ? { day } : {}), ...(streamerId ? { streamerId } : {}) }) };
     });
 
