@@ -135,6 +135,6 @@ describe('config', () => {
     expect(() => parseIngestConfig({ ...base, DEDUPE_WINDOW_S: '599' })).toThrow(ConfigError);
     expect(() => parseIngestConfig({ ...base, DEDUPE_WINDOW_S: '700', MESSAGE_MAX_SKEW_S: '400' })).toThrow(/DEDUPE_WINDOW_S/);
     expect(parseIngestConfig({ ...base, DEDUPE_WINDOW_S: '600' }).DEDUPE_WINDOW_S).toBe(600);
-    expect(parseIngestConfig(base).DEDUPE_WINDOW_S).toBe(900);
+    expect(parseIngestConfig(base).DEDUPE_WINDOW_S).toBe(660);
   });
 });

@@ -61,7 +61,7 @@ export const DEFAULT_STREAM_LIMITS: StreamLimits = {
   eventsMaxAgeMs: 30 * DAY,
   eventsMaxBytes: 1024 ** 3,
   probesMaxBytes: 2 * 1024 ** 3,
-  dedupeWindowMs: 15 * MINUTE,
+  dedupeWindowMs: 11 * MINUTE,
 };
 
 /** Stream limits from the common config variables (hours, bytes, seconds), defaults for the rest. */
