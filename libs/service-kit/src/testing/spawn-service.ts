@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 export interface SpawnedService {
@@ -18,10 +19,28 @@ export async function spawnService(options: {
   env: Record<string, string>;
   port: number;
   startTimeoutMs?: number;
+  /**
+   * Runs the process with its wall clock set to `at` (UTC, `YYYY-MM-DD hh:mm:ss`), ticking on from there
+   * `rate` times as fast (default 1), with Debian's libfaketime. Timers keep real time (the monotonic
+   * clock is left alone). Postgres, NATS and ClickHouse keep the real clock: only what the process
+   * decides from its own clock can be tested this way.
+   */
+  fakeTime?: { at: string; rate?: number };
 }): Promise<SpawnedService> {
   const tsx = createRequire(import.meta.url).resolve('tsx');
+  const fake = options.fakeTime;
   const child = spawn(process.execPath, ['--import', tsx, options.main], {
-    env: { ...process.env, ...options.env, PORT: String(options.port), HOST: '127.0.0.1' },
+    env: {
+      ...process.env,
+      ...options.env,
+      PORT: String(options.port),
+      HOST: '127.0.0.1',
+      // libfaketime preloaded into node itself, not through the `faketime` wrapper: signals then reach
+      // the service and its exit code is its own. `at` is read in the local time zone, so UTC.
+      ...(fake
+        ? { LD_PRELOAD: libfaketime(), FAKETIME: `@${fake.at}${fake.rate ? ` x${fake.rate}` : ''}`, FAKETIME_DONT_FAKE_MONOTONIC: '1', TZ: 'UTC' }
+        : {}),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -56,4 +75,12 @@ export async function spawnService(options: {
       return exited;
     },
   };
+}
+
+/** Debian's libfaketime (package `faketime`, which `npm test` installs). */
+function libfaketime(): string {
+  const arch = process.arch === 'arm64' ? 'aarch64' : 'x86_64';
+  const path = `/usr/lib/${arch}-linux-gnu/faketime/libfaketime.so.1`;
+  if (!existsSync(path)) throw new Error(`${path} is missing: apt-get install -y faketime (npm test installs it)`);
+  return path;
 }
