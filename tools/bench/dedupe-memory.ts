@@ -1,6 +1,6 @@
 /**
  * `npm run bench:dedupe` — what remembering message ids costs the NATS server. The chat and events streams
- * keep every msgID for DEDUPE_WINDOW_S (15 min by default) so a replay inside a signature window is
+ * keep every msgID for DEDUPE_WINDOW_S (660 s by default) so a replay inside a signature window is
  * stored once; nats-server holds those ids in memory. One run, two fresh private servers, the same
  * publishes (N chat-sized messages, each with a unique msgID, through the path ingest uses):
  *   - ours:     a stream whose duplicate window outlasts the run (every id still remembered at the end);
@@ -20,7 +20,7 @@ import { freePortForTests } from '@onair/service-kit/testing';
 
 const MESSAGES = Number(process.env['BENCH_DEDUPE_MESSAGES'] ?? 300_000);
 const IN_FLIGHT = 256;
-const WINDOW_S = Number(process.env['BENCH_DEDUPE_WINDOW_S'] ?? 900);
+const WINDOW_S = Number(process.env['BENCH_DEDUPE_WINDOW_S'] ?? 660);
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
