@@ -138,7 +138,8 @@ afterAll(() => {
   for (const dir of runDirs) rmSync(dir, { recursive: true, force: true });
 });
 
-describe('stack launcher', () => {
+// A first run on a fresh machine installs ClickHouse (178 MB) and Soketi into .stack/: minutes, not seconds.
+describe('stack launcher', { timeout: 360_000 }, () => {
   it('adopts the components a SIGKILLed launcher left running, and its stop() ends them', async () => {
     const env = await stackEnv();
     const dir = env['STACK_RUN_DIR']!;
