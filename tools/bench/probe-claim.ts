@@ -103,6 +103,7 @@ async function startReplica(name: string): Promise<Replica> {
     replica: name,
     claimLimit: CLAIM_LIMIT,
     holdMs: HOLD_MS,
+    adminToken: 'bench-admin-token-not-served-0123456789',
     now: () => new Date(clock),
   });
   return {

@@ -2,7 +2,7 @@ import type { Analytics } from '@onair/analytics';
 import { chatToClickHouseConsumer, chatToPostgresConsumer, type Topology } from '@onair/contracts';
 import type { Db } from '@onair/database';
 import { createConsumerSet, type Messaging } from '@onair/messaging';
-import { createHttpServer, type HttpServer, type Logger } from '@onair/service-kit';
+import { createHttpServer, type HttpServer, type HttpServerConfig, type Logger } from '@onair/service-kit';
 import type { Registry } from 'prom-client';
 import { createClickHouseSink } from './clickhouse-sink';
 import { createWriterMetrics } from './metrics';
@@ -15,6 +15,8 @@ export interface ChatWriterDeps {
   topology: Topology;
   db: Db;
   batch: { max: number; waitMs: number; concurrency: number; method: 'unnest' | 'copy' };
+  /** Trusted proxies and the /metrics token, from the common config. */
+  http?: HttpServerConfig;
 }
 
 export interface ChatWriter {
@@ -38,6 +40,7 @@ export function buildApp(deps: ChatWriterDeps): ChatWriter {
       nats: () => deps.messaging.connected,
       postgres: () => deps.db.ping(),
     },
+    ...deps.http,
   });
   const common = {
     messaging: deps.messaging,

@@ -2,7 +2,7 @@ import { connectAnalyticsInBackground, migrateAnalytics, type Analytics } from '
 import { createTopology, streamDefinitions, streamLimits } from '@onair/contracts';
 import { createDb, ensureDatabaseExists, migrateToLatest } from '@onair/database';
 import { connectMessaging, ensureStreams } from '@onair/messaging';
-import { createLogger, createMetricsRegistry, createShutdown, handleSignals, loadConfigOrExit } from '@onair/service-kit';
+import { createLogger, createMetricsRegistry, createShutdown, handleSignals, httpServerConfig, loadConfigOrExit } from '@onair/service-kit';
 import { buildApp } from './app';
 import { parseChatWriterConfig } from './config';
 
@@ -25,6 +25,7 @@ const writer = buildApp({
   messaging,
   topology,
   db,
+  http: httpServerConfig(config),
   batch: {
     max: config.CHAT_BATCH_MAX,
     waitMs: config.CHAT_BATCH_WAIT_MS,

@@ -2,13 +2,12 @@ import type { Analytics } from '@onair/analytics';
 import { probesToClickHouseConsumer, type ProbeResult, type Topology } from '@onair/contracts';
 import type { Db } from '@onair/database';
 import { createConsumerSet, publishStored, type Messaging } from '@onair/messaging';
-import { createHttpServer, startPeriodic, type HttpServer, type Logger, type Periodic } from '@onair/service-kit';
+import { createHttpServer, startPeriodic, type HttpServer, type HttpServerConfig, type Logger, type Periodic } from '@onair/service-kit';
 import type { Registry } from 'prom-client';
 import { createProbeClickHouseSink } from './clickhouse-sink';
 import { createProbeMetrics } from './metrics';
 import { runProbeTick, type ChannelSource, type TickResult } from './probe-tick';
-import { readSettings } from './sql/read-settings';
-import { streamStartAudit } from './sql/stream-start-audit';
+import { registerAuditRoute } from './audit-route';
 
 export interface ProbeSchedulerDeps {
   logger: Logger;
@@ -21,6 +20,10 @@ export interface ProbeSchedulerDeps {
   replica: string;
   claimLimit: number;
   holdMs: number;
+  /** Bearer token of the operator-only routes (the stream-start audit). */
+  adminToken: string;
+  /** Trusted proxies and the /metrics token, from the common config. */
+  http?: HttpServerConfig;
   /** Clock, injectable so tests can run many simulated minutes in seconds. */
   now?: () => Date;
 }
@@ -45,15 +48,9 @@ export function buildApp(deps: ProbeSchedulerDeps): ProbeScheduler {
       nats: () => deps.messaging.connected,
       postgres: () => deps.db.ping(),
     },
+    ...deps.http,
   });
-  // Ops view: channels whose stream start moved inside one live session in the last 24 h (should be none).
-  server.app.get('/v1/audit/stream-starts', async () => {
-    const { liveProbeMinutes } = await readSettings(deps.db.db);
-    const since = new Date(now().getTime() - 24 * 3_600_000);
-    const sessions = await streamStartAudit(deps.db.db, since, liveProbeMinutes);
-    metrics.jitterChannels.set(new Set(sessions.map((s) => s.channelId)).size);
-    return { since: since.toISOString(), channels: sessions };
-  });
+  registerAuditRoute(server.app, { db: deps.db.db, adminToken: deps.adminToken, metrics, now });
 
   let loop: Periodic | undefined;
   const consumers = createConsumerSet();

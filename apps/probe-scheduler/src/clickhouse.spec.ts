@@ -15,6 +15,7 @@ import { buildApp, type ProbeScheduler } from './app';
 const CLICKHOUSE = new URL(process.env['CLICKHOUSE_URL'] || 'http://127.0.0.1:8123');
 const CH_DATABASE = 'onair_test_probe_clickhouse';
 const T0 = Date.parse('2026-11-23T12:00:00Z');
+const ADMIN_TOKEN = 'probe-clickhouse-admin-token-0123456789';
 let clock = T0;
 let fake: FakeKick;
 let testDb: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -51,6 +52,7 @@ beforeAll(async () => {
     replica: 'solo',
     claimLimit: 100,
     holdMs: 20_000,
+    adminToken: ADMIN_TOKEN,
     now: () => new Date(clock),
   });
   await scheduler.startClickHouse(analytics);
@@ -105,11 +107,12 @@ describe('probes to ClickHouse', () => {
   });
 
   it('reports no stream-start jitter when starts are floored', async () => {
-    const res = await scheduler.server.app.inject('/v1/audit/stream-starts');
+    const audit = () => scheduler.server.app.inject({ url: '/v1/audit/stream-starts', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    const res = await audit();
     expect(res.json().channels).toEqual([]);
     // A platform start that moves by a few seconds across a minute boundary mid-session shows up.
     await sql`UPDATE probes SET stream_started_at = stream_started_at + interval '1 minute' WHERE channel_id = 2 AND ts = '2026-11-23T12:04:00Z'`.execute(handle.db);
-    const after = await scheduler.server.app.inject('/v1/audit/stream-starts');
+    const after = await audit();
     expect(after.json().channels).toEqual([{ channelId: 2, sessionStartedAt: '2026-11-23T12:00:00.000Z', distinctStarts: 2 }]);
     expect((await scheduler.server.app.inject('/metrics')).body).toContain('probe_stream_start_jitter_channels{service="probe-scheduler"} 1');
   });

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { commonConfig, int, optionalUrl, parseConfig, str, url } from '@onair/service-kit';
+import { adminConfig, commonConfig, int, optionalUrl, parseConfig, str, url } from '@onair/service-kit';
 
 const shape = {
   ...commonConfig(8084),
@@ -19,6 +19,8 @@ const shape = {
   PROBE_CLAIM_LIMIT: int({ default: 1_000, min: 1, max: 10_000 }),
   /** How long a claim holds a channel, in ms: longer than a slow probe, shorter than the cadence. */
   PROBE_HOLD_MS: int({ default: 30_000, min: 1_000 }),
+  /** Bearer token of the operator-only audit route (at least 24 characters, no default). */
+  ...adminConfig(),
   /** Name of this replica in `probe_schedule.claimed_by`; host and pid by default. */
   REPLICA_ID: str({ default: `${hostname()}-${process.pid}` }),
 };

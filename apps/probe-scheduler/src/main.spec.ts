@@ -14,6 +14,6 @@ afterAll(async () => {
 
 describeServiceProcess('probe-scheduler', {
   main: fileURLToPath(new URL('./main.ts', import.meta.url)),
-  env: { NATS_NAMESPACE: nats.topology.namespace, DATABASE_URL: db.url, CLICKHOUSE_URL: '', LOG_LEVEL: 'info' },
+  env: { NATS_NAMESPACE: nats.topology.namespace, DATABASE_URL: db.url, CLICKHOUSE_URL: '', LOG_LEVEL: 'info', ADMIN_TOKEN: 'probe-main-spec-admin-token-0123456789' },
   badVariable: ['DB_POOL_MAX', 'zero'],
 });

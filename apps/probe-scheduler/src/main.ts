@@ -3,7 +3,7 @@ import { createTopology, streamDefinitions, streamLimits } from '@onair/contract
 import { createDb, ensureDatabaseExists, migrateToLatest } from '@onair/database';
 import { createKickClient } from '@onair/kick-api';
 import { connectMessaging, ensureStreams } from '@onair/messaging';
-import { createLogger, createMetricsRegistry, createShutdown, handleSignals, loadConfigOrExit } from '@onair/service-kit';
+import { createLogger, createMetricsRegistry, createShutdown, handleSignals, httpServerConfig, loadConfigOrExit } from '@onair/service-kit';
 import { buildApp } from './app';
 import { parseProbeSchedulerConfig } from './config';
 
@@ -39,6 +39,8 @@ const scheduler = buildApp({
   replica: config.REPLICA_ID,
   claimLimit: config.PROBE_CLAIM_LIMIT,
   holdMs: config.PROBE_HOLD_MS,
+  adminToken: config.ADMIN_TOKEN,
+  http: httpServerConfig(config),
 });
 
 let analytics: Analytics | undefined;

@@ -21,6 +21,7 @@ import { Registry } from 'prom-client';
 const T0 = Date.parse('2026-11-23T12:00:00Z');
 const LIVE = 24;
 const OFFLINE = 8;
+const ADMIN_TOKEN = 'probe-replicas-admin-token-0123456789';
 let clock = T0;
 let fake: FakeKick;
 let testDb: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -38,6 +39,7 @@ function replica(name: string, kick?: ChannelSource, claimLimit = 10): ProbeSche
     replica: name,
     claimLimit,
     holdMs: 20_000,
+    adminToken: ADMIN_TOKEN,
     now: () => new Date(clock),
   });
 }
@@ -196,6 +198,7 @@ describe('probe-scheduler replicas', () => {
       replica: 'p',
       claimLimit: 100,
       holdMs: 20_000,
+    adminToken: ADMIN_TOKEN,
       logger: pino({ level: 'silent' }),
       metrics: createProbeMetrics(new Registry()),
     };
