@@ -26,6 +26,8 @@ export interface SummaryDeps {
   http?: HttpServerConfig;
   /** The clock of the job schedules and partition jobs; the wall clock when absent (tests inject theirs). */
   now?: () => Date;
+  /** ack_wait of the daily-summary job: how soon a day whose worker died is run again, in ms. Default 120 s. */
+  dailySummaryAckWaitMs?: number;
 }
 
 export interface SummaryService {
@@ -55,6 +57,9 @@ export function buildApp(deps: SummaryDeps): SummaryService {
       ...(deps.notifier ? { notifier: deps.notifier } : {}),
       retentionDays: deps.retentionDays,
       now,
+      worker: deps.worker,
+      registry: deps.registry,
+      ...(deps.dailySummaryAckWaitMs ? { dailySummaryAckWaitMs: deps.dailySummaryAckWaitMs } : {}),
     }),
     worker: deps.worker,
     logger: deps.logger,

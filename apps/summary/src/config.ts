@@ -15,6 +15,11 @@ const shape = {
   RETENTION_DAYS: int({ default: 90, min: 1 }),
   /** How often each replica checks for due jobs, in ms. */
   JOB_TICK_MS: int({ default: 30_000, min: 1_000 }),
+  /**
+   * How long the daily-summary job's worker may be silent before the day is handed to another, in ms: the
+   * delay before a day whose worker died runs again. Progress heartbeats go every third of it.
+   */
+  DAILY_SUMMARY_ACK_WAIT_MS: int({ default: 120_000, min: 3_000 }),
   /** Bearer token of the admin read API (at least 24 characters, no default). */
   ...adminConfig(),
   /** Name of this worker in job_runs. */

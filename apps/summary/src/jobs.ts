@@ -2,7 +2,9 @@ import type { Analytics } from '@onair/analytics';
 import { dropMonthlyPartitionsBefore, ensureMonthlyPartitions, type MonthlyTable } from '@onair/database';
 import { daily, previousUtcDay, type JobDefinition } from '@onair/jobs';
 import type { Notifier } from '@onair/notifier';
+import type { Logger } from '@onair/service-kit';
 import type { Kysely } from 'kysely';
+import type { Registry } from 'prom-client';
 import {
   computeDailySummariesClickHouse,
   computeDailySummariesPostgres,
@@ -10,6 +12,7 @@ import {
   upsertDailySummaries,
 } from './daily-summary';
 import { channelNames } from './sql/channel-names';
+import { idSetKey, sendOnce } from './telegram-sends';
 
 export interface SummaryJobDeps {
   db: Kysely<any>;
@@ -20,19 +23,43 @@ export interface SummaryJobDeps {
   retentionDays: number;
   /** The clock partitions ahead and the retention cutoff are computed from (required, as the job runner's). */
   now: () => Date;
+  /** Named in telegram_sends. Default `summary`. */
+  worker?: string;
+  /** Where telegram_sends_total goes. */
+  registry?: Registry;
+  /** How long a silent daily-summary worker holds the day before another takes it, in ms. Default 120 s. */
+  dailySummaryAckWaitMs?: number;
 }
 
 const PARTITIONED: MonthlyTable[] = ['probes', 'chat_messages'];
 
-/** Computes, stores and (optionally) announces one UTC day's summaries. Idempotent per day. */
-export async function summariseDay(deps: Omit<SummaryJobDeps, 'now'>, day: string, options: { notify: boolean }): Promise<number> {
+/**
+ * Computes, stores and (optionally) announces one UTC day's summaries. Idempotent per day; the message
+ * goes out at most once per day, chat and channel set (telegram_sends), whatever crashes in between.
+ */
+export async function summariseDay(
+  deps: Omit<SummaryJobDeps, 'now'> & { now?: () => Date },
+  day: string,
+  options: { notify: boolean; logger?: Logger },
+): Promise<number> {
   const analytics = deps.analytics?.();
   const rows = analytics ? await computeDailySummariesClickHouse(analytics, deps.db, day) : await computeDailySummariesPostgres(deps.db, day);
   await upsertDailySummaries(deps.db, rows);
   if (options.notify && deps.notifier) {
     const names = await channelNames(deps.db, rows.map((r) => r.channelId));
-    // Once per day and period: a retry after a failed send sends again, which is the point.
-    await deps.notifier.send(formatDailySummaryMessage(day, rows, names), { idempotencyKey: `daily-summary:${day}` });
+    const text = formatDailySummaryMessage(day, rows, names);
+    // A retry after a send Telegram refused sends again; one that may have posted (or died trying) does not.
+    await sendOnce(
+      {
+        db: deps.db,
+        notifier: deps.notifier,
+        worker: deps.worker ?? 'summary',
+        now: deps.now ?? (() => new Date()),
+        ...(options.logger ? { logger: options.logger } : {}),
+        ...(deps.registry ? { registry: deps.registry } : {}),
+      },
+      { kind: 'daily-summary', periodKey: day, messageKey: idSetKey(rows.map((r) => r.channelId)), text },
+    );
   }
   return rows.length;
 }
@@ -45,10 +72,10 @@ export function summaryJobs(deps: SummaryJobDeps): JobDefinition[] {
       name: 'daily-summary',
       schedule: daily({ hour: 0, minute: 5 }),
       periodKey: previousUtcDay,
-      ackWaitMs: 120_000,
+      ackWaitMs: deps.dailySummaryAckWaitMs ?? 120_000,
       maxAttempts: 8,
       run: async ({ periodKey, logger }) => {
-        const channels = await summariseDay(deps, periodKey, { notify: true });
+        const channels = await summariseDay(deps, periodKey, { notify: true, logger });
         logger.info({ day: periodKey, channels }, 'daily summaries stored');
       },
     },

@@ -36,6 +36,7 @@ const service = buildApp({
   worker: config.WORKER_ID,
   adminToken: config.ADMIN_TOKEN,
   http: httpServerConfig(config),
+  dailySummaryAckWaitMs: config.DAILY_SUMMARY_ACK_WAIT_MS,
 });
 
 const shutdown = createShutdown(logger, [

@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import { sql } from 'kysely';
 import { createDb, ensureMonthlyPartition, migrateToLatest, type Db } from '@onair/database';
 import { createTestDatabase } from '@onair/database/testing';
-import { connectMessaging, type Messaging } from '@onair/messaging';
+import { connectMessaging, publishStored, type Messaging } from '@onair/messaging';
 import { createTestTopology, TEST_NATS_URL } from '@onair/messaging/testing';
 import { createTelegramNotifier } from '@onair/notifier';
 import { startFakeTelegram, type FakeTelegram } from '@onair/notifier/testing';
@@ -89,6 +89,19 @@ describe('summary service', () => {
     expect(jobs.json().items).toEqual([
       expect.objectContaining({ name: 'daily-summary', periodKey: DAY, attempt: 1, status: 'succeeded', durationMs: expect.any(Number) }),
     ]);
+  });
+
+  it('a day run again after its success (both replicas consuming) does not send a second message', async () => {
+    // An operator rerun, or a redelivery whose success record was lost: job_runs no longer stops the run,
+    // telegram_sends does. A new msgID gets past JetStream's duplicate window.
+    await sql`DELETE FROM job_runs WHERE name = 'daily-summary' AND period_key = ${DAY}`.execute(handle.db);
+    const request = { name: 'daily-summary', periodKey: DAY, scheduledFor: `${DAY}T00:05:00.000Z` };
+    await publishStored(connections[0]!, env.topology.jobs.subject('daily-summary'), JSON.stringify(request), `daily-summary:${DAY}:rerun`);
+    await waitFor(runs, (r) => r.some((x) => x.status === 'succeeded'), { what: 'the rerun' });
+    expect(telegram.messages.filter((m) => m.text.includes(`Daily summary ${DAY}`))).toHaveLength(1);
+    const { rows } = await sql<{ state: string; message_ids: string[] }>`
+      SELECT state, message_ids FROM telegram_sends WHERE kind = 'daily-summary' AND period_key = ${DAY}`.execute(handle.db);
+    expect(rows).toEqual([{ state: 'sent', message_ids: [String(telegram.messages[0]!.messageId)] }]);
   });
 
   it('retries the day when Telegram is down, and records the success once it is back', async () => {

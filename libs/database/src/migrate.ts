@@ -7,6 +7,7 @@ import * as chatStreamSeq from './migrations/0006-chat-stream-seq';
 import * as timeBrinIndexes from './migrations/0007-time-brin-indexes';
 import * as streamerSearch from './migrations/0008-streamer-search';
 import * as claimSpeed from './migrations/0009-claim-speed';
+import * as telegramSends from './migrations/0010-telegram-sends';
 import * as dailySummaries from './migrations/0005-daily-summaries';
 import { ensureMonthlyPartitions, MONTHLY_TABLES, type MonthlyTable } from './partitions';
 
@@ -21,6 +22,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0007-time-brin-indexes': timeBrinIndexes,
   '0008-streamer-search': streamerSearch,
   '0009-claim-speed': claimSpeed,
+  '0010-telegram-sends': telegramSends,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

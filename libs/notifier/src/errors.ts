@@ -25,12 +25,21 @@ export class NotifierError extends Error {
       retryAfterMs?: number;
       /** Parts of a split message that Telegram had already accepted before this failure. */
       partsSent?: number;
+      /** An attempt at the failing part got no answer after the request may have reached Telegram. */
+      maybeDelivered?: boolean;
     },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.retryAfterMs = options?.retryAfterMs ?? null;
     this.partsSent = options?.partsSent ?? 0;
+    this.maybeDelivered = options?.maybeDelivered ?? false;
   }
   readonly retryAfterMs: number | null;
   readonly partsSent: number;
+  /**
+   * True when the failing part may be in the chat anyway: an attempt timed out or lost its connection
+   * after the request went out, or Telegram said 2xx without a readable Message. The Bot API cannot tell;
+   * a caller that must not post twice treats the message as possibly sent.
+   */
+  readonly maybeDelivered: boolean;
 }

@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -121,6 +122,42 @@ describe('retries', () => {
     expect(sleeps).toHaveLength(2);
     expect(await metricValue(registry, 'notifier_attempts_total', { status: 'timeout' })).toBe(1);
     expect(await metricValue(registry, 'notifier_attempts_total', { status: 'network' })).toBe(1);
+  });
+
+  it('with atMostOnce, does not repeat an attempt Telegram may have acted on, and says so', async () => {
+    const { notifier } = setup({ timeoutMs: 200 });
+    telegram.failNext(1, 'timeout');
+    const timedOut = await failure(notifier.send('maybe posted', { atMostOnce: true }));
+    expect(timedOut).toMatchObject({ code: 'unavailable', status: null, maybeDelivered: true, partsSent: 0 });
+    expect(timedOut.message).toContain('not retried (at most once)');
+    telegram.failNext(1, 'reset');
+    expect(await failure(notifier.send('maybe posted too', { atMostOnce: true }))).toMatchObject({ code: 'unavailable', maybeDelivered: true });
+    expect(statuses()).toEqual(['timeout', 'reset']);
+    expect(telegram.messages).toHaveLength(0);
+
+    // Answers that say no are still retried: Telegram did not post.
+    telegram.failNext(1, 500);
+    telegram.failNext(1, 429, { retryAfterS: 0 });
+    expect((await notifier.send('posted once', { atMostOnce: true })).messageId).toBe(1);
+    expect(statuses().slice(2)).toEqual([500, 429, 200]);
+  });
+
+  it('says whether a failed send may be in the chat anyway', async () => {
+    const { notifier } = setup({ timeoutMs: 200, maxRetries: 1 });
+    telegram.failNext(1, 'timeout');
+    telegram.failNext(1, 500);
+    // The last answer was a 500, but the first attempt's request may have been posted.
+    expect(await failure(notifier.send('hello'))).toMatchObject({ code: 'unavailable', status: 500, maybeDelivered: true });
+    telegram.failNext(2, 503);
+    expect(await failure(notifier.send('hello again'))).toMatchObject({ code: 'unavailable', status: 503, maybeDelivered: false });
+    // A port nothing listens on: the connection is refused, so nothing can have been posted.
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((resolve) => closed.close(resolve));
+    const refused = createTelegramNotifier({ apiBase: `http://127.0.0.1:${port}`, botToken: telegram.token, chatId: telegram.chatId, maxRetries: 0 });
+    expect(await failure(refused.send('nobody listens', { atMostOnce: true }))).toMatchObject({ code: 'unavailable', maybeDelivered: false });
+    expect(refused.chatId).toBe(telegram.chatId);
   });
 
   it('gives up after maxRetries with an unavailable NotifierError', async () => {

@@ -20,7 +20,9 @@
  * The Bot API has no idempotency key: a request that timed out may still have been delivered, so a retry
  * after a timeout can post the message twice. `idempotencyKey` protects against the caller repeating a
  * send in this process (and resumes a split message after the parts already accepted); a job that must
- * not post twice across restarts has to record its own "sent" state.
+ * not post twice across restarts has to record its own "sent" state. For such a caller, `atMostOnce`
+ * stops the retries that could post twice, and `NotifierError.maybeDelivered` says whether a failed send
+ * may nevertheless be in the chat.
  */
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -67,6 +69,13 @@ export interface SendOptions {
    * sends only the parts not yet accepted. The last 1000 keys are remembered.
    */
   idempotencyKey?: string;
+  /**
+   * Never repeat an attempt Telegram may have acted on: a timeout or a connection dropped after the request
+   * went out ends the send as `unavailable` with `maybeDelivered` set, instead of being retried. Answers
+   * that say no (429, 5xx) and connections that never opened are still retried: Telegram did not post.
+   * Default false (a retry after a timeout can post the message twice).
+   */
+  atMostOnce?: boolean;
 }
 
 export interface SendResult {
@@ -77,6 +86,8 @@ export interface SendResult {
 }
 
 export interface Notifier {
+  /** The chat this notifier posts to, as configured (trimmed). */
+  readonly chatId: string;
   /**
    * Posts `text` as plain text. Texts over 4096 characters are split between lines and sent as several
    * messages, in order, each retried on its own. Throws NotifierError (`rejected` or `unavailable`).
@@ -91,7 +102,15 @@ const REMEMBERED_KEYS = 1_000;
 type Attempt =
   | { kind: 'sent'; messageId: number }
   | { kind: 'rejected'; status: number; description: string | null; migrateToChatId: number | null }
-  | { kind: 'transient'; status: number | null; description: string | null; retryAfterMs: number | null; cause?: Error }
+  | {
+      kind: 'transient';
+      status: number | null;
+      description: string | null;
+      retryAfterMs: number | null;
+      /** No answer came after the request may have reached Telegram (timeout, connection dropped mid-way). */
+      maybeDelivered: boolean;
+      cause?: Error;
+    }
   | { kind: 'unreadable'; status: number };
 
 interface Delivery {
@@ -147,7 +166,7 @@ export function createTelegramNotifier(options: TelegramNotifierOptions): Notifi
       if (res.status === 429 || res.status >= 500) {
         const retryAfter = parameters['retry_after'];
         const retryAfterMs = typeof retryAfter === 'number' && Number.isFinite(retryAfter) && retryAfter >= 0 ? Math.ceil(retryAfter * 1000) : null;
-        return { kind: 'transient', status: res.status, description, retryAfterMs };
+        return { kind: 'transient', status: res.status, description, retryAfterMs, maybeDelivered: false };
       }
       const migrate = parameters['migrate_to_chat_id'];
       return { kind: 'rejected', status: res.status, description, migrateToChatId: typeof migrate === 'number' ? migrate : null };
@@ -159,6 +178,7 @@ export function createTelegramNotifier(options: TelegramNotifierOptions): Notifi
         status: null,
         description: timedOut ? `no answer within ${timeoutMs} ms` : 'connection failed',
         retryAfterMs: null,
+        maybeDelivered: timedOut || !neverConnected(err),
         cause: redactError(err, token),
       };
     } finally {
@@ -168,8 +188,10 @@ export function createTelegramNotifier(options: TelegramNotifierOptions): Notifi
   }
 
   /** Sends one part until Telegram accepts it, refuses it, or the retries are spent. */
-  async function sendPart(text: string, part: number, parts: number, partsSent: number): Promise<number> {
+  async function sendPart(text: string, part: number, parts: number, partsSent: number, atMostOnce: boolean): Promise<number> {
     const where = parts > 1 ? { part, parts } : {};
+    // Whether an earlier attempt of this part may have posted it: a later failure does not undo that.
+    let maybeDelivered = false;
     for (let retry = 0; ; retry++) {
       const result = await attempt(text);
       if (result.kind === 'sent') {
@@ -178,7 +200,7 @@ export function createTelegramNotifier(options: TelegramNotifierOptions): Notifi
       }
       if (result.kind === 'rejected') {
         metrics.message('failed');
-        throw new NotifierError('rejected', result.status, result.description, rejectionMessage(chatId, result), { partsSent });
+        throw new NotifierError('rejected', result.status, result.description, rejectionMessage(chatId, result), { partsSent, maybeDelivered });
       }
       if (result.kind === 'unreadable') {
         // Telegram said 2xx, so the message may well be in the chat: retrying could post it twice.
@@ -188,20 +210,25 @@ export function createTelegramNotifier(options: TelegramNotifierOptions): Notifi
           result.status,
           null,
           `Telegram sendMessage to chat ${chatId}: HTTP ${result.status} without a readable Message; not retried, it may have been delivered`,
-          { partsSent },
+          { partsSent, maybeDelivered: true },
         );
       }
+      maybeDelivered ||= result.maybeDelivered;
       const tooLong = result.retryAfterMs !== null && result.retryAfterMs > maxRetryAfterMs;
-      if (retry >= maxRetries || tooLong) {
+      const unsafe = atMostOnce && result.maybeDelivered;
+      if (retry >= maxRetries || tooLong || unsafe) {
         metrics.message('failed');
         const what = result.status === null ? result.description : `HTTP ${result.status}${result.description ? ` ${result.description}` : ''}`;
-        const why = tooLong
-          ? `flood control asks to wait ${Math.ceil((result.retryAfterMs ?? 0) / 1000)} s, longer than the ${Math.ceil(maxRetryAfterMs / 1000)} s allowed`
-          : `${retry + 1} attempt${retry === 0 ? '' : 's'}`;
+        const why = unsafe
+          ? `${retry + 1} attempt${retry === 0 ? '' : 's'}; not retried (at most once): it may have been delivered`
+          : tooLong
+            ? `flood control asks to wait ${Math.ceil((result.retryAfterMs ?? 0) / 1000)} s, longer than the ${Math.ceil(maxRetryAfterMs / 1000)} s allowed`
+            : `${retry + 1} attempt${retry === 0 ? '' : 's'}`;
         throw new NotifierError('unavailable', result.status, result.status === null ? null : result.description, `Telegram sendMessage to chat ${chatId} failed (${what}); gave up after ${why}`, {
           ...(result.cause === undefined ? {} : { cause: result.cause }),
           ...(result.retryAfterMs === null ? {} : { retryAfterMs: result.retryAfterMs }),
           partsSent,
+          maybeDelivered,
         });
       }
       const waitMs = result.retryAfterMs ?? backoff(retry);
@@ -213,10 +240,10 @@ export function createTelegramNotifier(options: TelegramNotifierOptions): Notifi
     }
   }
 
-  async function deliver(delivery: Delivery): Promise<SendResult> {
+  async function deliver(delivery: Delivery, atMostOnce: boolean): Promise<SendResult> {
     const total = delivery.parts.length;
     for (let i = delivery.messageIds.length; i < total; i++) {
-      const messageId = await sendPart(delivery.parts[i] as string, i + 1, total, i);
+      const messageId = await sendPart(delivery.parts[i] as string, i + 1, total, i, atMostOnce);
       delivery.messageIds.push(messageId);
     }
     const messageIds = [...delivery.messageIds];
@@ -234,11 +261,13 @@ export function createTelegramNotifier(options: TelegramNotifierOptions): Notifi
   }
 
   return {
+    chatId,
     send(text, sendOptions = {}) {
+      const atMostOnce = sendOptions.atMostOnce ?? false;
       const parts = splitMessage(text);
       if (parts.length === 0) return Promise.reject(new RangeError('notifier send: text is empty (Telegram refuses empty messages)'));
       const key = sendOptions.idempotencyKey;
-      if (key === undefined) return deliver({ text, parts, messageIds: [], inFlight: undefined });
+      if (key === undefined) return deliver({ text, parts, messageIds: [], inFlight: undefined }, atMostOnce);
 
       let delivery = deliveries.get(key);
       if (delivery !== undefined && delivery.text !== text) {
@@ -253,7 +282,7 @@ export function createTelegramNotifier(options: TelegramNotifierOptions): Notifi
         return Promise.resolve({ messageId: delivery.messageIds[0] as number, messageIds: [...delivery.messageIds] });
       }
       const current = delivery;
-      current.inFlight = deliver(current).finally(() => {
+      current.inFlight = deliver(current, atMostOnce).finally(() => {
         current.inFlight = undefined;
       });
       return current.inFlight;
@@ -272,6 +301,15 @@ function rejectionMessage(chatId: string, r: { status: number; description: stri
   else if (r.status === 403) hint = `the bot may not post in chat ${chatId} (blocked, removed, or not an admin of the channel)`;
   else hint = 'the request was refused and will not succeed if repeated';
   return `Telegram rejected sendMessage to chat ${chatId} (${answer}): ${hint}`;
+}
+
+/**
+ * True when a fetch failure happened before any byte of the request could reach Telegram: the connection
+ * was refused or the name did not resolve. undici puts the system error under `cause`.
+ */
+function neverConnected(err: unknown): boolean {
+  const code = (err as { cause?: { code?: unknown } } | null)?.cause?.code;
+  return code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN';
 }
 
 /** Exponential backoff with jitter: a random wait in [½, 1] × min(cap, base × 2^retry). */

@@ -26,6 +26,17 @@ describe('fake Telegram Bot API', () => {
     expect(telegram.messages).toEqual([{ chatId: '-1001234567890', text: 'hi', messageId: 1, parseMode: null, linkPreviewDisabled: false }]);
   });
 
+  it('can post a message and hold its answer until released', async () => {
+    const held = telegram.holdNextAnswer();
+    const answer = call('/bot42:AAtest/sendMessage', json({ chat_id: telegram.chatId, text: 'held' }));
+    expect((await held.accepted).text).toBe('held');
+    expect(telegram.messages).toHaveLength(1);
+    expect(telegram.requests[0]!.status).toBe(0); // not answered yet
+    held.release();
+    expect(await answer).toMatchObject({ status: 200, body: { ok: true, result: { message_id: 1 } } });
+    expect(telegram.requests[0]!.status).toBe(200);
+  });
+
   it('takes form and query-string parameters and method names in any case', async () => {
     telegram.addChat('@onair_news');
     const form: RequestInit = {

@@ -48,10 +48,29 @@ export interface FakeTelegram {
   failNext(n: number, fault: FakeTelegramFault, options?: { retryAfterS?: number }): void;
   /** Drops the faults still queued: the server answers normally again. */
   clearFaults(): void;
+  /**
+   * The next message the fake accepts is posted (it is in `messages` at once) but its answer waits for
+   * `release()`: the moment between Telegram posting a message and its sender learning of it, in which a
+   * test can stop or kill the sender. `accepted` resolves when the message arrives. Holds queue up;
+   * `match` limits a hold to the messages it accepts (others are answered at once).
+   */
+  holdNextAnswer(options?: { match?: (message: FakeTelegramMessage) => boolean }): HeldAnswer;
   /** Messages accepted, in order. */
   readonly messages: readonly FakeTelegramMessage[];
   readonly requests: readonly FakeTelegramRequest[];
   close(): Promise<void>;
+}
+
+export interface HeldAnswer {
+  readonly accepted: Promise<FakeTelegramMessage>;
+  /** Sends the held answer (a no-op once the connection is gone). */
+  release(): void;
+}
+
+interface PendingHold {
+  match: (message: FakeTelegramMessage) => boolean;
+  accept(message: FakeTelegramMessage): void;
+  released: Promise<void>;
 }
 
 interface QueuedFault {
@@ -76,6 +95,7 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
   const chats = new Set<string>([chatId]);
   const nextMessageId = new Map<string, number>();
   const faults: QueuedFault[] = [];
+  const holds: PendingHold[] = [];
   const messages: FakeTelegramMessage[] = [];
   const requests: FakeTelegramRequest[] = [];
   const sockets = new Set<Socket>();
@@ -149,7 +169,14 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
     nextMessageId.set(target, messageId + 1);
     const preview = objectParam(params['link_preview_options']);
     const linkPreviewDisabled = preview?.['is_disabled'] === true || params['disable_web_page_preview'] === true || params['disable_web_page_preview'] === 'true';
-    messages.push({ chatId: target, text, messageId, parseMode, linkPreviewDisabled });
+    const message: FakeTelegramMessage = { chatId: target, text, messageId, parseMode, linkPreviewDisabled };
+    messages.push(message);
+    const held = holds.findIndex((h) => h.match(message));
+    const hold = held === -1 ? undefined : holds.splice(held, 1)[0];
+    if (hold) {
+      hold.accept(message);
+      await hold.released;
+    }
     const numeric = /^-?\d+$/.test(target);
     return reply(200, {
       ok: true,
@@ -181,6 +208,14 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
     },
     clearFaults() {
       faults.length = 0;
+    },
+    holdNextAnswer(holdOptions = {}) {
+      let accept!: (message: FakeTelegramMessage) => void;
+      let release!: () => void;
+      const accepted = new Promise<FakeTelegramMessage>((resolve) => (accept = resolve));
+      const released = new Promise<void>((resolve) => (release = resolve));
+      holds.push({ match: holdOptions.match ?? (() => true), accept, released });
+      return { accepted, release };
     },
     messages,
     requests,

@@ -1,2 +1,2 @@
 export { startFakeTelegram } from './fake-telegram';
-export type { FakeTelegram, FakeTelegramFault, FakeTelegramMessage, FakeTelegramOptions, FakeTelegramRequest } from './fake-telegram';
+export type { FakeTelegram, FakeTelegramFault, FakeTelegramMessage, FakeTelegramOptions, FakeTelegramRequest, HeldAnswer } from './fake-telegram';
