@@ -1,4 +1,6 @@
 export { createKickClient, KICK_MAX_IDS_PER_CALL } from './client';
+export { createKickChatSender, KICK_CHAT_MAX } from './chat';
+export type { KickChatSender, KickChatSenderOptions } from './chat';
 export type { KickClient, KickClientOptions } from './client';
 export type { KickChannel, KickUser } from './parse';
 export type { BreakerState } from './breaker';

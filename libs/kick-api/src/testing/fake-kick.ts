@@ -29,12 +29,23 @@ export interface FakeKickUser {
 export type FakeKickFault = 429 | 500 | 503 | 'timeout' | 'reset' | number;
 
 export interface FakeKickRequest {
-  endpoint: 'token' | 'channels' | 'users' | 'other';
+  endpoint: 'token' | 'channels' | 'users' | 'chat' | 'other';
   method: string;
   path: string;
   /** `broadcaster_user_id` (channels) or `id` (users) values, in order. */
   ids: number[];
   status: number | 'timeout' | 'reset';
+}
+
+/** A chat message received on `POST /public/v1/chat`, as sent. */
+export interface FakeKickChatMessage {
+  /** The bearer token it came with (a user token the test registered with `addUserToken`). */
+  token: string;
+  type: 'user' | 'bot';
+  broadcasterUserId: number | undefined;
+  content: string;
+  replyToMessageId: string | undefined;
+  messageId: string;
 }
 
 export interface FakeKickOptions {
@@ -65,6 +76,10 @@ export interface FakeKick {
   clearFaults(): void;
   /** Forgets every issued token, as Kick does when it revokes them: the next API call gets 401. */
   revokeTokens(): void;
+  /** Accepts `token` as a user access token with `chat:write` (the OAuth flow that issues it is Kick's). */
+  addUserToken(token: string): void;
+  /** Chat messages sent through `POST /public/v1/chat`, in arrival order. */
+  readonly chatMessages: readonly FakeKickChatMessage[];
   /** Every request in arrival order, with what it was answered. */
   readonly requests: readonly FakeKickRequest[];
   readonly tokensIssued: number;
@@ -90,6 +105,8 @@ export async function startFakeKick(options: FakeKickOptions = {}): Promise<Fake
   const channels = new Map<number, unknown>();
   const users = new Map<number, FakeKickUser>();
   const tokens = new Set<string>();
+  const userTokens = new Set<string>();
+  const chatMessages: FakeKickChatMessage[] = [];
   const apiFaults: QueuedFault[] = [];
   const tokenFaults: QueuedFault[] = [];
   const requests: FakeKickRequest[] = [];
@@ -109,7 +126,15 @@ export async function startFakeKick(options: FakeKickOptions = {}): Promise<Fake
     const method = req.method ?? 'GET';
     const body = await readBody(req);
     const endpoint: FakeKickRequest['endpoint'] =
-      url.pathname === '/oauth/token' ? 'token' : url.pathname === '/public/v1/channels' ? 'channels' : url.pathname === '/public/v1/users' ? 'users' : 'other';
+      url.pathname === '/oauth/token'
+        ? 'token'
+        : url.pathname === '/public/v1/channels'
+          ? 'channels'
+          : url.pathname === '/public/v1/users'
+            ? 'users'
+            : url.pathname === '/public/v1/chat'
+              ? 'chat'
+              : 'other';
     const ids = url.searchParams.getAll(endpoint === 'users' ? 'id' : 'broadcaster_user_id').map(Number);
     const record: FakeKickRequest = { endpoint, method, path: url.pathname, ids, status: 0 };
     requests.push(record);
@@ -154,6 +179,38 @@ export async function startFakeKick(options: FakeKickOptions = {}): Promise<Fake
       return reply(200, { access_token: accessToken, token_type: 'Bearer', expires_in: expiresInS });
     }
     if (endpoint === 'other') return reply(404, { data: null, message: 'Not Found' });
+    if (endpoint === 'chat') {
+      // POST /public/v1/chat: { type: 'user' | 'bot', broadcaster_user_id (required for user), content ≤ 500,
+      // reply_to_message_id? } with a user token holding chat:write → { data: { is_sent, message_id } }.
+      if (method !== 'POST') return reply(405, { data: null, message: 'Method Not Allowed' });
+      const auth = req.headers.authorization ?? '';
+      const bearer = auth.startsWith('Bearer ') ? auth.slice('Bearer '.length) : '';
+      if (!userTokens.has(bearer)) return reply(401, { data: null, message: 'Unauthorized' });
+      let payload: Record<string, unknown>;
+      try {
+        payload = JSON.parse(body) as Record<string, unknown>;
+      } catch {
+        return reply(400, { data: null, message: 'invalid JSON' });
+      }
+      const type = payload['type'];
+      const content = payload['content'];
+      const broadcaster = payload['broadcaster_user_id'];
+      if (type !== 'user' && type !== 'bot') return reply(400, { data: null, message: 'type must be user or bot' });
+      if (typeof content !== 'string' || content.length === 0 || [...content].length > 500) {
+        return reply(400, { data: null, message: 'content must be 1-500 characters' });
+      }
+      if (type === 'user' && !Number.isInteger(broadcaster)) return reply(400, { data: null, message: 'broadcaster_user_id is required' });
+      const messageId = randomBytes(16).toString('hex');
+      chatMessages.push({
+        token: bearer,
+        type,
+        broadcasterUserId: Number.isInteger(broadcaster) ? (broadcaster as number) : undefined,
+        content,
+        replyToMessageId: typeof payload['reply_to_message_id'] === 'string' ? payload['reply_to_message_id'] : undefined,
+        messageId,
+      });
+      return reply(200, { data: { is_sent: true, message_id: messageId }, message: 'OK' });
+    }
     if (method !== 'GET') return reply(405, { data: null, message: 'Method Not Allowed' });
 
     const auth = req.headers.authorization ?? '';
@@ -202,6 +259,8 @@ export async function startFakeKick(options: FakeKickOptions = {}): Promise<Fake
       tokenFaults.length = 0;
     },
     revokeTokens: () => tokens.clear(),
+    addUserToken: (token) => userTokens.add(token),
+    chatMessages,
     requests,
     get tokensIssued() {
       return tokensIssued;
