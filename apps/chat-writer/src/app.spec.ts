@@ -29,6 +29,9 @@ beforeAll(async () => {
   await dropAnalyticsDatabase(CLICKHOUSE_URL, CH_DATABASE);
   analytics = await connectAnalytics({ url: CLICKHOUSE_URL, database: CH_DATABASE });
   await migrateAnalytics(analytics);
+  // The fixtures keep their 2026 dates; ClickHouse applies the tables' 12-month TTL by its own (real) clock,
+  // dropping such rows as they arrive once that is a year later. This throwaway database keeps them.
+  await analytics.client.command({ query: `SYSTEM STOP TTL MERGES ${CH_DATABASE}.chat_messages` });
   registry = createMetricsRegistry('chat-writer');
   writer = buildApp({
     logger: pino({ level: 'silent' }),

@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { connectAnalytics, dropAnalyticsDatabase, type Analytics } from '@onair/analytics';
-import { createDb, type Db } from '@onair/database';
+import { connectAnalytics, dropAnalyticsDatabase, migrateAnalytics, type Analytics } from '@onair/analytics';
+import { createDb, migrateToLatest, type Db } from '@onair/database';
 import { createTestDatabase } from '@onair/database/testing';
 import { createTestTopology } from '@onair/messaging/testing';
 import { freePortForTests, spawnService, startTcpProxy, waitFor, type SpawnedService, type TcpProxy } from '@onair/service-kit/testing';
@@ -52,9 +52,16 @@ beforeAll(async () => {
   pgProxy = await startTcpProxy({ host: POSTGRES.hostname, port: Number(POSTGRES.port || 5432) });
   chProxy = await startTcpProxy({ host: CLICKHOUSE.hostname, port: Number(CLICKHOUSE.port || 8123) });
   writerPort = await freePortForTests();
-  await startWriter();
   db = createDb({ url: testDb.url, poolMax: 2 });
+  // The fixtures are dated 2026-11-23: their month's partition is made here, from that date. The writer's
+  // own migration then adds the months around the real date, which it reads from the calendar.
+  await migrateToLatest(db.db, new Date('2026-11-23T00:00:00Z'));
   analytics = await connectAnalytics({ url: CLICKHOUSE.toString(), database: CH_DATABASE });
+  await migrateAnalytics(analytics);
+  // ClickHouse applies the tables' 12-month TTL by its own (real) clock, dropping 2026 rows as they arrive
+  // once that is a year later. This throwaway database keeps them.
+  await analytics.client.command({ query: `SYSTEM STOP TTL MERGES ${CH_DATABASE}.chat_messages` });
+  await startWriter();
 });
 
 afterAll(async () => {

@@ -144,6 +144,10 @@ beforeAll(async () => {
   await dropAnalyticsDatabase(CH_URL, CH_DATABASE);
   analytics = await connectAnalytics({ url: CH_URL, database: CH_DATABASE });
   await migrateAnalytics(analytics);
+  // The fixtures keep their 2026 dates; ClickHouse applies the tables' 12-month TTL by its own (real) clock,
+  // dropping such rows as they arrive once that is a year later. This throwaway database keeps them.
+  await analytics.client.command({ query: `SYSTEM STOP TTL MERGES ${CH_DATABASE}.chat_messages` });
+  await analytics.client.command({ query: `SYSTEM STOP TTL MERGES ${CH_DATABASE}.probes` });
 
   for (const channel of ['A', 'B', 'C'] as const) {
     const { rows } = await sql<{ id: number }>`INSERT INTO streamers (display_name) VALUES (${channel}) RETURNING id`.execute(handle.db);
