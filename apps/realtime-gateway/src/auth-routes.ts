@@ -75,7 +75,7 @@ export function registerAuthRoutes(app: FastifyInstance, options: AuthRoutesOpti
     }
     // A user's private channel is theirs alone (notifications, moderation notices).
     if (channel === `private-user-${who.id}`) return options.pusher.authorizeChannel(socketId, channel);
-    throw new HttpError(403, 'forbidden', `Not allowed on ${channel}`);
+    throw new HttpError(403, 'forbidden', 'Not allowed on this channel');
   });
 
   app.post('/pusher/user-auth', async (request) => {
