@@ -84,6 +84,13 @@ describe('POST /webhooks/kick', () => {
     });
   });
 
+  it("carries the sender's broadcaster and moderator badges as roles, and no others", async () => {
+    const sender = { is_anonymous: false, user_id: 55, username: 'mod', identity: { username_color: '#fff', badges: [{ text: 'Moderator', type: 'moderator' }, { text: 'VIP', type: 'vip' }] } };
+    expect((await kick(kickChatBody('chat-mod', { sender }), { id: 'evt-chat-mod' })).statusCode).toBe(202);
+    const stored = await messaging.jsm.streams.getMessage(topology.chat.stream, { last_by_subj: topology.chat.subject('kick', '123456789') });
+    expect(stored?.json()).toMatchObject({ messageId: 'chat-mod', senderRoles: ['moderator'] });
+  });
+
   it('publishes the same Kick message id once however often it is delivered', async () => {
     const before = await streamCount(topology.chat.stream);
     const replies = [];
@@ -219,6 +226,13 @@ describe('POST /v1/rooms/:roomId/messages', () => {
       receivedAt: new Date(NOW).toISOString(),
     });
     expect((await post({ messageId: clientId, content: 'hello room' })).json().duplicate).toBe(true);
+  });
+
+  it("carries the session's ownership and moderation of this room as roles", async () => {
+    const owner = signSessionToken({ id: 'o', name: 'Owner', ownsRooms: ['room-roles'], moderatesRooms: ['elsewhere'] }, SESSION, { nowMs: NOW });
+    expect((await post({ content: 'mine' }, { authorization: `Bearer ${owner}` }, 'room-roles')).statusCode).toBe(202);
+    const stored = await messaging.jsm.streams.getMessage(topology.chat.stream, { last_by_subj: topology.chat.subject('onair', 'room-roles') });
+    expect(stored?.json().senderRoles).toEqual(['broadcaster']);
   });
 
   it('makes a UUIDv7 from its own clock when the client sends no id', async () => {

@@ -4,7 +4,9 @@ export { uuidV7, uuidV7Time } from './message-ids';
 export type { Topology } from './topology';
 export {
   DEFAULT_STREAM_LIMITS,
+  chatToBotConsumer,
   chatToClickHouseConsumer,
+  eventsToBotConsumer,
   chatToGatewayConsumer,
   chatToPostgresConsumer,
   eventsToGatewayConsumer,
@@ -25,6 +27,7 @@ export {
   Platform,
   PlatformEvent,
   ProbeResult,
+  SenderRole,
   compileValidator,
   isKickEventType,
 } from './messages';

@@ -24,6 +24,10 @@ const MessageId = Type.String({ minLength: 1, maxLength: 192 });
 const KickId = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 const IsoTime = Type.String({ format: 'date-time', minLength: 20, maxLength: 40 });
 
+/** A sender's standing in a channel, as far as chat rules care. */
+export const SenderRole = Type.Union([Type.Literal('broadcaster'), Type.Literal('moderator')]);
+export type SenderRole = Static<typeof SenderRole>;
+
 /** One chat message on the chat stream, whatever platform it came from. */
 export const ChatMessage = Type.Object(
   {
@@ -41,6 +45,11 @@ export const ChatMessage = Type.Object(
     receivedAt: IsoTime,
     /** Message this one answers, when the platform says so. */
     repliesTo: Type.Optional(Id),
+    /**
+     * What the sender is in this channel, when the platform says so: Kick's identity badges, or the claims of
+     * a first-party session (`owns` → broadcaster, `mods` → moderator). The chat bot's streamer-only mode reads it.
+     */
+    senderRoles: Type.Optional(Type.Array(SenderRole, { maxItems: 4, uniqueItems: true })),
   },
   { additionalProperties: false },
 );
@@ -70,6 +79,13 @@ export const KickChatMessageSent = Type.Object({
   sender: Type.Object({
     user_id: KickId,
     username: Type.String({ minLength: 1, maxLength: 64 }),
+    /** Kick's identity: its badges (`{ type: 'moderator' | 'broadcaster' | 'vip' | … }`) say what the sender is. */
+    identity: Type.Optional(
+      Type.Union([
+        Type.Object({ badges: Type.Optional(Type.Array(Type.Object({ type: Type.String({ maxLength: 64 }) }), { maxItems: 50 })) }),
+        Type.Null(),
+      ]),
+    ),
   }),
   content: Type.String({ minLength: 1, maxLength: 2000 }),
   created_at: Type.Optional(IsoTime),

@@ -205,3 +205,17 @@ export function eventsToGatewayConsumer(topology: Topology): ConsumerDefinition 
 export function probesToGatewayConsumer(topology: Topology): ConsumerDefinition {
   return { stream: topology.probes.stream, durable: topology.consumers.probesToGateway, ackWaitMs: 10_000, maxDeliver: 5, maxAckPending: 10_000 };
 }
+
+/**
+ * The chat bot's view of chat: every message passes, commands are a few percent of them. Shared by every
+ * bot replica; a database outage must not exhaust deliveries (the bot naks with backoff and terms what can
+ * never be handled), so redelivery is unlimited.
+ */
+export function chatToBotConsumer(topology: Topology): ConsumerDefinition {
+  return { stream: topology.chat.stream, durable: topology.consumers.chatToBot, ackWaitMs: 30_000, maxDeliver: -1, maxAckPending: 10_000 };
+}
+
+/** The chat bot's view of events: stream starts and ends (`livestream.status.updated`, LiveKit rooms) place clips. */
+export function eventsToBotConsumer(topology: Topology): ConsumerDefinition {
+  return { stream: topology.events.stream, durable: topology.consumers.eventsToBot, ackWaitMs: 30_000, maxDeliver: -1, maxAckPending: 1_000 };
+}

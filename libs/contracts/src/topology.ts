@@ -50,6 +50,9 @@ export interface Topology {
     readonly chatToGateway: string;
     readonly eventsToGateway: string;
     readonly probesToGateway: string;
+    /** The chat bot's view of chat (commands) and of events (stream starts and ends). */
+    readonly chatToBot: string;
+    readonly eventsToBot: string;
   };
 }
 
@@ -100,6 +103,8 @@ export function createTopology(namespace = ''): Topology {
       chatToGateway: 'gateway-chat',
       eventsToGateway: 'gateway-events',
       probesToGateway: 'gateway-probes',
+      chatToBot: 'chat-bot',
+      eventsToBot: 'chat-bot-events',
     },
   };
 }

@@ -8,6 +8,7 @@ import * as timeBrinIndexes from './migrations/0007-time-brin-indexes';
 import * as streamerSearch from './migrations/0008-streamer-search';
 import * as claimSpeed from './migrations/0009-claim-speed';
 import * as telegramSends from './migrations/0010-telegram-sends';
+import * as chatBot from './migrations/0011-chat-bot';
 import * as dailySummaries from './migrations/0005-daily-summaries';
 import { ensureMonthlyPartitions, MONTHLY_TABLES, type MonthlyTable } from './partitions';
 
@@ -23,6 +24,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0008-streamer-search': streamerSearch,
   '0009-claim-speed': claimSpeed,
   '0010-telegram-sends': telegramSends,
+  '0011-chat-bot': chatBot,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -19,9 +19,9 @@ const without = (key: keyof typeof valid) => Object.fromEntries(Object.entries(v
 describe('session tokens', () => {
   it('round-trips a user', () => {
     const token = signSessionToken({ id: 'u1', name: 'Alice' }, keys, { nowMs: now });
-    expect(verifySessionToken(token, keys, now)).toEqual({ id: 'u1', name: 'Alice', ownsRooms: [] });
-    const owner = signSessionToken({ id: 'u2', name: 'Bob', ownsRooms: ['room-1'] }, keys, { nowMs: now });
-    expect(verifySessionToken(owner, keys, now).ownsRooms).toEqual(['room-1']);
+    expect(verifySessionToken(token, keys, now)).toEqual({ id: 'u1', name: 'Alice', ownsRooms: [], moderatesRooms: [] });
+    const owner = signSessionToken({ id: 'u2', name: 'Bob', ownsRooms: ['room-1'], moderatesRooms: ['room-2'] }, keys, { nowMs: now });
+    expect(verifySessionToken(owner, keys, now)).toMatchObject({ ownsRooms: ['room-1'], moderatesRooms: ['room-2'] });
   });
 
   it('accepts a forged-by-hand valid token and an audience list naming ours', () => {

@@ -8,6 +8,8 @@ export interface SessionUser {
   name: string;
   /** Rooms this user owns (`owns`): the owner may publish media in them. */
   ownsRooms: string[];
+  /** Rooms this user moderates (`mods`), as the room's owner chose. */
+  moderatesRooms: string[];
 }
 
 /**
@@ -86,14 +88,17 @@ export function verifySessionToken(token: string, keys: SessionKeys, nowMs = Dat
   const name = claims['name'];
   if (typeof sub !== 'string' || sub.length === 0 || sub.length > 128) throw new SessionTokenError('missing_claims');
   if (typeof name !== 'string' || name.trim().length === 0 || name.length > 64) throw new SessionTokenError('missing_claims');
-  const owns = claims['owns'];
-  const ownsRooms = Array.isArray(owns) ? owns.filter((r): r is string => typeof r === 'string' && r.length <= 64).slice(0, 100) : [];
-  return { id: sub, name: name.trim(), ownsRooms };
+  return { id: sub, name: name.trim(), ownsRooms: roomList(claims['owns']), moderatesRooms: roomList(claims['mods']) };
+}
+
+/** A claim listing room ids: strings of at most 64 characters, at most 100 of them; anything else is none. */
+function roomList(claim: unknown): string[] {
+  return Array.isArray(claim) ? claim.filter((r): r is string => typeof r === 'string' && r.length <= 64).slice(0, 100) : [];
 }
 
 /** Signs a session token; the identity service does this in production, tests and dev tools here. */
 export function signSessionToken(
-  user: Omit<SessionUser, 'ownsRooms'> & { ownsRooms?: string[] },
+  user: Omit<SessionUser, 'ownsRooms' | 'moderatesRooms'> & { ownsRooms?: string[]; moderatesRooms?: string[] },
   keys: Pick<SessionKeys, 'secret' | 'audience' | 'issuer'>,
   options: { ttlS?: number; nowMs?: number } = {},
 ): string {
@@ -103,6 +108,7 @@ export function signSessionToken(
     sub: user.id,
     name: user.name,
     ...(user.ownsRooms?.length ? { owns: user.ownsRooms } : {}),
+    ...(user.moderatesRooms?.length ? { mods: user.moderatesRooms } : {}),
     aud: keys.audience,
     iss: keys.issuer,
     iat,

@@ -6,6 +6,7 @@ import {
   KickEventPayloads,
   type ChatMessage,
   type KickEventType,
+  type SenderRole,
   type PlatformEvent,
   type Validator,
 } from '@onair/contracts';
@@ -96,6 +97,7 @@ export function registerKickWebhook(app: FastifyInstance, options: KickWebhookOp
         sentAt: new Date(body.created_at ? Date.parse(body.created_at) : sentMs).toISOString(),
         receivedAt,
         ...(body.replies_to?.message_id ? { repliesTo: body.replies_to.message_id } : {}),
+        ...senderRoles(body.sender.identity?.badges),
       };
       // The webhook id is the msgID on both paths: JetStream remembers it for DEDUPE_WINDOW_S, which ingest's
       // config keeps at least twice KICK_MAX_SKEW_S, so a replay that still passes the timestamp check is
@@ -128,4 +130,11 @@ export function registerKickWebhook(app: FastifyInstance, options: KickWebhookOp
     received.labels('event').inc();
     return reply.code(202).send({ accepted: true, duplicate });
   });
+}
+
+/** Kick's identity badges that matter to chat rules, as roles (other badges — vip, og, subscriber — do not). */
+function senderRoles(badges: { type: string }[] | undefined): Pick<ChatMessage, 'senderRoles'> {
+  const roles = new Set<SenderRole>();
+  for (const badge of badges ?? []) if (badge.type === 'broadcaster' || badge.type === 'moderator') roles.add(badge.type);
+  return roles.size > 0 ? { senderRoles: [...roles] } : {};
 }

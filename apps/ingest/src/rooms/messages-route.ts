@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { parseRoomId, uuidV7, uuidV7Time, type ChatMessage } from '@onair/contracts';
+import { parseRoomId, uuidV7, uuidV7Time, type ChatMessage, type SenderRole } from '@onair/contracts';
 import { HttpError } from '@onair/service-kit';
-import { SessionTokenError, verifySessionToken, type SessionKeys } from '@onair/session';
+import { SessionTokenError, verifySessionToken, type SessionKeys, type SessionUser } from '@onair/session';
 import type { Publisher } from '../publisher';
 import type { RateLimiter } from '@onair/service-kit';
 import { parseJsonBody, rawBody } from '../json-body';
@@ -79,6 +79,7 @@ export function registerRoomMessages(app: FastifyInstance, options: RoomMessages
       content,
       sentAt: new Date(sentAtMs).toISOString(),
       receivedAt: new Date(now).toISOString(),
+      ...senderRoles(user, roomId),
     };
     const { duplicate } = await options.publish.chat(message, `onair:${messageId}`);
     return reply.code(202).send({ accepted: true, duplicate, messageId });
@@ -94,4 +95,12 @@ function authenticate(header: string | undefined, options: RoomMessagesOptions) 
     if (error instanceof SessionTokenError) throw new HttpError(401, 'unauthorized', error.message);
     throw error;
   }
+}
+
+/** What the session says the sender is in this room: its owner (the room's broadcaster) or a moderator. */
+function senderRoles(user: SessionUser, roomId: string): Pick<ChatMessage, 'senderRoles'> {
+  const roles: SenderRole[] = [];
+  if (user.ownsRooms.includes(roomId)) roles.push('broadcaster');
+  if (user.moderatesRooms.includes(roomId)) roles.push('moderator');
+  return roles.length > 0 ? { senderRoles: roles } : {};
 }

@@ -1,0 +1,76 @@
+import type { Kysely } from 'kysely';
+import { ChatMessage, compileValidator, PlatformEvent } from '@onair/contracts';
+import { decodeBatch, type BatchContext, type JsMsg } from '@onair/messaging';
+import { COMMAND_PREFIX_BYTE, parseClipCommand } from './command';
+import { decideCommand } from './decide';
+import { recordStreamEnd, recordStreamStart } from './live-streams';
+import type { BotMetrics } from './metrics';
+import type { BotIdentity, Outbox } from './outbox';
+
+const chatValidator = compileValidator(ChatMessage);
+const eventValidator = compileValidator(PlatformEvent);
+
+export interface HandlerDeps {
+  db: Kysely<any>;
+  outbox: Outbox;
+  metrics: BotMetrics;
+  bot: BotIdentity;
+}
+
+/**
+ * The chat consumer's handler. Most chat is not a command, so a message without a `!` byte is acked without
+ * being decoded at all; the rest are decoded, and the commands among them decided one by one in stream order
+ * (each its own transaction). Deliveries (the event, the reply) follow each commit. A database error throws:
+ * the whole batch is naked with backoff, and what was already decided is recognised on redelivery.
+ */
+export function createChatHandler(deps: HandlerDeps) {
+  return async function handleChat(batch: JsMsg[], context: BatchContext): Promise<void> {
+    const candidates = batch.filter((msg) => msg.data.includes(COMMAND_PREFIX_BYTE));
+    deps.metrics.messages.labels('chat').inc(batch.length - candidates.length);
+    if (candidates.length === 0) return;
+    for (const { value: message } of await decodeBatch(candidates, chatValidator, context, 'ChatMessage')) {
+      const command = parseClipCommand(message.content);
+      if (!command) {
+        deps.metrics.messages.labels('chat').inc();
+        continue;
+      }
+      if (message.senderId === deps.bot.id && message.platform === 'onair') {
+        deps.metrics.messages.labels('own').inc();
+        continue;
+      }
+      deps.metrics.messages.labels('command').inc();
+      const decision = await decideCommand(deps.db, message, command);
+      deps.metrics.commands.labels(decision.fresh ? decision.outcome : 'repeat').inc();
+      if (!decision.fresh) continue;
+      const key = { platform: message.platform, channelId: message.channelId, messageId: message.messageId };
+      // Delivery failures are left to the sweep: the decision is committed and must not be redone.
+      if (decision.clipId !== undefined) await deps.outbox.publishClip(decision.clipId, 'direct').catch(() => undefined);
+      if (decision.reply) await deps.outbox.sendReply(key).catch(() => undefined);
+    }
+  };
+}
+
+/** Stream starts and ends, from Kick's `livestream.status.updated` and LiveKit's room events; the rest is skipped. */
+export function createEventsHandler(deps: Pick<HandlerDeps, 'db'>) {
+  return async function handleEvents(batch: JsMsg[], context: BatchContext): Promise<void> {
+    for (const { value: event } of await decodeBatch(batch, eventValidator, context, 'PlatformEvent')) {
+      const data = event.data as Record<string, unknown>;
+      if (event.type === 'livestream.status.updated') {
+        const startedAt = parseTime(data['started_at']) ?? new Date(event.receivedAt);
+        if (data['is_live'] === true) await recordStreamStart(deps.db, event.platform, event.channelId, startedAt, 'kick-webhook');
+        else if (data['is_live'] === false) await recordStreamEnd(deps.db, event.platform, event.channelId, parseTime(data['ended_at']) ?? new Date(event.receivedAt));
+      } else if (event.type === 'livekit.room_started' || event.type === 'livekit.room_finished') {
+        // LiveKit's createdAt (seconds) is when the room started or finished.
+        const at = typeof data['createdAt'] === 'number' && data['createdAt'] > 0 ? new Date(data['createdAt'] * 1000) : new Date(event.receivedAt);
+        if (event.type === 'livekit.room_started') await recordStreamStart(deps.db, event.platform, event.channelId, at, 'livekit');
+        else await recordStreamEnd(deps.db, event.platform, event.channelId, at);
+      }
+    }
+  };
+}
+
+function parseTime(value: unknown): Date | undefined {
+  if (typeof value !== 'string') return undefined;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? undefined : new Date(ms);
+}
