@@ -64,7 +64,7 @@ log('');
 // ---------------------------------------------------------------------------------------------- T
 if (SCENARIOS.includes('T')) {
   const config = { url: 'wss://livekit.example', apiKey: 'bench-key', apiSecret: 'bench-secret-0123456789abcdef0123456789', ttlS: 3600 };
-  const user = { id: 'viewer-1', name: 'Viewer', ownsRooms: [] };
+  const user = { id: 'viewer-1', name: 'Viewer', ownsRooms: [], moderatesRooms: [] };
   for (let i = 0; i < 500; i++) await joinToken(config, user, 'warmup');
   const started = performance.now();
   let minted = 0;
