@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { InjectOptions } from 'fastify';
 import { sql } from 'kysely';
 import { pino } from 'pino';
 import { createDb, migrateToLatest, type Db } from '@onair/database';
@@ -71,7 +72,7 @@ afterAll(async () => {
   await testDb?.drop();
 });
 
-const inject = (options: Parameters<ChatBot['server']['app']['inject']>[0]) => bots[0]!.server.app.inject(options);
+const inject = (options: InjectOptions) => bots[0]!.server.app.inject(options);
 
 async function caughtUp(): Promise<void> {
   await waitFor(

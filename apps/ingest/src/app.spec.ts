@@ -232,7 +232,7 @@ describe('POST /v1/rooms/:roomId/messages', () => {
     const owner = signSessionToken({ id: 'o', name: 'Owner', ownsRooms: ['room-roles'], moderatesRooms: ['elsewhere'] }, SESSION, { nowMs: NOW });
     expect((await post({ content: 'mine' }, { authorization: `Bearer ${owner}` }, 'room-roles')).statusCode).toBe(202);
     const stored = await messaging.jsm.streams.getMessage(topology.chat.stream, { last_by_subj: topology.chat.subject('onair', 'room-roles') });
-    expect(stored?.json().senderRoles).toEqual(['broadcaster']);
+    expect(stored?.json<{ senderRoles?: string[] }>().senderRoles).toEqual(['broadcaster']);
   });
 
   it('makes a UUIDv7 from its own clock when the client sends no id', async () => {

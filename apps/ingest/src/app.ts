@@ -1,6 +1,6 @@
 import type { Messaging } from '@onair/messaging';
 import type { Topology } from '@onair/contracts';
-import { createHttpServer, HttpError, type HttpServer, type Logger } from '@onair/service-kit';
+import { createHttpServer, HttpError, type HttpServer, type HttpServerConfig, type Logger } from '@onair/service-kit';
 import type { Registry } from 'prom-client';
 import type { SessionKeys } from '@onair/session';
 import { registerKickWebhook } from './kick/webhook-route';
@@ -26,6 +26,8 @@ export interface IngestDeps {
   messageMaxSkewMs: number;
   /** LiveKit API credentials that sign its webhooks; absent: the LiveKit webhook answers 503. */
   livekit?: { apiKey: string; apiSecret: string };
+  /** Trusted proxies and the /metrics token, from the common config. */
+  http?: HttpServerConfig;
   /** Clock, injectable for tests. */
   now?: () => number;
 }
@@ -40,6 +42,7 @@ export function buildApp(deps: IngestDeps): HttpServer {
     registry: deps.registry,
     bodyLimit: BODY_LIMIT,
     readiness: { nats: () => deps.messaging.connected },
+    ...deps.http,
   });
   const { app } = server;
   const now = deps.now ?? Date.now;

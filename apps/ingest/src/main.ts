@@ -1,6 +1,6 @@
 import { createTopology, streamDefinitions, streamLimits } from '@onair/contracts';
 import { connectMessaging, ensureStreams } from '@onair/messaging';
-import { createLogger, createMetricsRegistry, createShutdown, handleSignals, loadConfigOrExit } from '@onair/service-kit';
+import { createLogger, createMetricsRegistry, createShutdown, handleSignals, httpServerConfig, loadConfigOrExit } from '@onair/service-kit';
 import { buildApp } from './app';
 import { parseIngestConfig } from './config';
 import { loadKickKey } from './kick/signature';
@@ -25,6 +25,7 @@ const server = buildApp({
   publishTimeoutMs: config.PUBLISH_TIMEOUT_MS,
   kickMaxSkewMs: config.KICK_MAX_SKEW_S * 1000,
   messageMaxSkewMs: config.MESSAGE_MAX_SKEW_S * 1000,
+  http: httpServerConfig(config),
   ...(config.LIVEKIT_API_KEY ? { livekit: { apiKey: config.LIVEKIT_API_KEY, apiSecret: config.LIVEKIT_API_SECRET } } : {}),
 });
 if (!config.LIVEKIT_API_KEY) logger.warn('LIVEKIT_API_KEY not set: POST /webhooks/livekit answers 503');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { uuidV7, uuidV7Time } from './message-ids';
 import { parseRoomId } from './rooms';
-import { compileValidator, KickChatMessageSent } from './messages';
+import { compileValidator, isIsoInstant, KickChatMessageSent } from './messages';
 
 describe('UUIDv7 message ids', () => {
   it.each([0, Date.UTC(2026, 11, 1), Date.UTC(2028, 1, 29, 23, 59, 50), 2 ** 48 - 1])('carries its time (%d ms)', (ms) => {
@@ -49,4 +49,16 @@ describe('Kick ids', () => {
     expect(validator.check(JSON.parse('{"message_id":"m1","broadcaster":{"user_id":1e21},"sender":{"user_id":1,"username":"a"},"content":"hi"}'))).toBe(false);
     expect(validator.check(body(2 ** 53))).toBe(false);
   });
+});
+
+describe('ISO instants on the wire', () => {
+  it.each(['2026-11-23T12:00:00Z', '2028-02-29T23:59:59.999Z', '2026-12-31T23:59:59+01:00', '2026-01-01T00:00:00.123456789Z'])('takes %s', (at) => {
+    expect(isIsoInstant(at)).toBe(true);
+  });
+  it.each(['2026-02-30T12:00:00Z', '2026-02-29T00:00:00Z', '2026-04-31T00:00:00Z', '2026-11-23T24:00:00Z', '2026-11-23T12:60:00Z', '2026-13-01T00:00:00Z', '2026-11-23 12:00:00Z', 'yesterday'])(
+    'refuses %s',
+    (at) => {
+      expect(isIsoInstant(at)).toBe(false);
+    },
+  );
 });

@@ -1,11 +1,25 @@
 import { FormatRegistry, Type, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 
-const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
-// TypeBox knows no formats by itself; an unregistered format fails every check.
-if (!FormatRegistry.Has('date-time')) {
-  FormatRegistry.Set('date-time', (value) => ISO_8601.test(value) && !Number.isNaN(Date.parse(value)));
+const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * An ISO 8601 instant whose fields name a real time: checked by round trip, since `Date.parse` reads
+ * 2026-02-30 as 2 March and 24:00 as the next day, which would store a message under a day that never was.
+ */
+export function isIsoInstant(value: string): boolean {
+  const m = ISO_8601.exec(value);
+  if (!m) return false;
+  const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const local = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
+  return (
+    local.getUTCFullYear() === y && local.getUTCMonth() === mo - 1 && local.getUTCDate() === d &&
+    local.getUTCHours() === h && local.getUTCMinutes() === mi && local.getUTCSeconds() === s
+  );
 }
+
+// TypeBox knows no formats by itself; an unregistered format fails every check.
+if (!FormatRegistry.Has('date-time')) FormatRegistry.Set('date-time', isIsoInstant);
 
 /** Platforms we take chat and events from. `onair` is first-party room chat. */
 export const Platform = Type.Union([Type.Literal('kick'), Type.Literal('onair')]);

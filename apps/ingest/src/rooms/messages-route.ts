@@ -36,7 +36,7 @@ export function registerRoomMessages(app: FastifyInstance, options: RoomMessages
 
     const body = parseJsonBody(rawBody(request.body));
     const unknown = Object.keys(body).filter((k) => k !== 'messageId' && k !== 'content');
-    if (unknown.length > 0) throw new HttpError(422, 'validation_failed', `Unknown field ${unknown[0]}`);
+    if (unknown.length > 0) throw new HttpError(422, 'validation_failed', 'Unknown field: a room message has only messageId and content');
     if (typeof body['content'] !== 'string') throw new HttpError(422, 'validation_failed', 'content must be a string');
     const content = body['content'].trim();
     if (content.length === 0) throw new HttpError(422, 'validation_failed', 'content is empty');
