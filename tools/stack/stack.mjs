@@ -468,12 +468,14 @@ async function ensureSoketi({ env, log, started }) {
   const addr = { host: env.PUSHER_HOST, port: Number(env.PUSHER_PORT) };
   const where = `${addr.host}:${addr.port}`;
   const url = `http://${where}/`;
+  // Installed even when a Soketi already answers (another checkout's stack, say): tests start private
+  // Soketi nodes from this install (presence, the realtime load tool). A stamped install costs nothing.
+  const dir = path.join(STACK, 'soketi');
+  await npmInstallOnce(log, 'soketi', dir, 'Soketi 1.6.1');
   if (await reclaim('soketi', { where, answers: async () => (await httpGet(url))?.status === 200, log, started })) return;
   if (await tcpReachable(addr)) return log(`soketi: already running at ${addr.host}:${addr.port}`);
   if (!isLocal(addr.host)) throw new StackError(`soketi: ${addr.host}:${addr.port} is not reachable (and not local, so not started)`);
 
-  const dir = path.join(STACK, 'soketi');
-  await npmInstallOnce(log, 'soketi', dir, 'Soketi 1.6.1');
   const server = path.join(dir, 'node_modules/@soketi/soketi/bin/server.js');
   if (!fs.existsSync(server)) throw new StackError(`soketi: ${rel(server)} is missing after npm install (delete ${rel(dir)} to reinstall)`);
 

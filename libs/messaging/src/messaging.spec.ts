@@ -35,11 +35,12 @@ describe('ensureStreams', () => {
     const { streamDefinitions, DEFAULT_STREAM_LIMITS } = await import('@onair/contracts');
     const defs = streamDefinitions(env.topology, DEFAULT_STREAM_LIMITS);
     await ensureStreams(env.messaging.jsm, defs);
-    await ensureStreams(env.messaging.jsm, streamDefinitions(env.topology, { ...DEFAULT_STREAM_LIMITS, chatMaxBytes: 123_456_789 }));
+    expect((await env.messaging.jsm.streams.info(env.topology.chat.stream)).config.duplicate_window).toBe(DEFAULT_STREAM_LIMITS.dedupeWindowMs * 1_000_000);
+    await ensureStreams(env.messaging.jsm, streamDefinitions(env.topology, { ...DEFAULT_STREAM_LIMITS, chatMaxBytes: 123_456_789, dedupeWindowMs: 90_000 }));
     const info = await env.messaging.jsm.streams.info(env.topology.chat.stream);
     expect(info.config.max_bytes).toBe(123_456_789);
     expect(info.config.discard).toBe('new');
-    expect(info.config.duplicate_window).toBe(120_000_000_000);
+    expect(info.config.duplicate_window).toBe(90_000_000_000);
     await ensureStreams(env.messaging.jsm, defs);
   });
 });
