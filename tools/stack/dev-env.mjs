@@ -11,6 +11,7 @@ export const SERVICES = {
   summary: 8083,
   'probe-scheduler': 8084,
   'chat-writer': 8085,
+  'chat-bot': 8086,
 };
 
 /**

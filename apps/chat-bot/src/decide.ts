@@ -14,6 +14,16 @@ export type Outcome =
   | 'refused_not_live'
   | 'disabled';
 
+/**
+ * No stream is known yet for a command's time. Thrown (rolling the decision back) while the message is on
+ * its first deliveries: the stream's start event travels on another consumer and may simply not have been
+ * recorded yet. The batch is naked and comes back after a backoff; a later delivery decides "not live".
+ */
+export class StreamNotKnownYetError extends Error {
+  override readonly name = 'StreamNotKnownYetError';
+  readonly code = 'stream_not_known_yet';
+}
+
 export interface Decision {
   outcome: Outcome;
   /** False when this message was decided before (a redelivery, another replica, a replayed webhook). */
@@ -32,7 +42,12 @@ export interface Decision {
  * - every time involved is the message's own `sentAt` (the platform's, or the id's for first-party chat) and
  *   the stream's announced start: no process clock, so a clip's offset does not drift however long the stream.
  */
-export async function decideCommand(db: Kysely<any>, message: ChatMessage, command: ClipCommand): Promise<Decision> {
+export async function decideCommand(
+  db: Kysely<any>,
+  message: ChatMessage,
+  command: ClipCommand,
+  options: { waitForStream: boolean } = { waitForStream: false },
+): Promise<Decision> {
   const { platform, channelId, messageId, senderId } = message;
   const at = new Date(message.sentAt);
   return db.transaction().execute(async (trx) => {
@@ -49,6 +64,7 @@ export async function decideCommand(db: Kysely<any>, message: ChatMessage, comma
 
     const settings = await readSettings(trx, platform, channelId);
     const decision = await decide(trx, message, command, at, settings);
+    if (decision.outcome === 'refused_not_live' && options.waitForStream) throw new StreamNotKnownYetError(`no stream known for ${platform}/${channelId} at ${message.sentAt}`);
     // One polite refusal per cooldown: a refusal within the cooldown of an earlier answered refusal is silent.
     let reply = settings.replies ? decision.reply : undefined;
     if (reply && decision.outcome.startsWith('refused_')) {

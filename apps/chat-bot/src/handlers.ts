@@ -8,6 +8,8 @@ import type { BotMetrics } from './metrics';
 import type { BotIdentity, Outbox } from './outbox';
 
 const chatValidator = compileValidator(ChatMessage);
+/** Deliveries for which a command with no known stream waits for the stream's start event. */
+const STREAM_WAIT_DELIVERIES = 3;
 const eventValidator = compileValidator(PlatformEvent);
 
 export interface HandlerDeps {
@@ -28,7 +30,7 @@ export function createChatHandler(deps: HandlerDeps) {
     const candidates = batch.filter((msg) => msg.data.includes(COMMAND_PREFIX_BYTE));
     deps.metrics.messages.labels('chat').inc(batch.length - candidates.length);
     if (candidates.length === 0) return;
-    for (const { value: message } of await decodeBatch(candidates, chatValidator, context, 'ChatMessage')) {
+    for (const { msg, value: message } of await decodeBatch(candidates, chatValidator, context, 'ChatMessage')) {
       const command = parseClipCommand(message.content);
       if (!command) {
         deps.metrics.messages.labels('chat').inc();
@@ -39,7 +41,9 @@ export function createChatHandler(deps: HandlerDeps) {
         continue;
       }
       deps.metrics.messages.labels('command').inc();
-      const decision = await decideCommand(deps.db, message, command);
+      // Up to STREAM_WAIT_DELIVERIES deliveries (~1 + 2 s of backoff), an unknown stream may be a start event
+      // still on its way; after that the command is decided as "not live".
+      const decision = await decideCommand(deps.db, message, command, { waitForStream: msg.info.deliveryCount < STREAM_WAIT_DELIVERIES });
       deps.metrics.commands.labels(decision.fresh ? decision.outcome : 'repeat').inc();
       if (!decision.fresh) continue;
       const key = { platform: message.platform, channelId: message.channelId, messageId: message.messageId };

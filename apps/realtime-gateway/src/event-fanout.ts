@@ -24,6 +24,8 @@ const EVENT_NAMES: Record<string, string> = {
   'livekit.track_unpublished': 'room-state',
   // Audience counts the gateway reads from the Pusher server after its webhooks.
   'presence.count': 'presence',
+  // Clips the chat bot made from viewers' !clip commands.
+  'clip.created': 'clip',
 };
 
 /**
