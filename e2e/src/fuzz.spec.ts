@@ -27,7 +27,7 @@ const METRICS_TOKEN = 'fuzz-metrics-token-0123456789abcdefghij';
 const LIVEKIT = { key: 'fuzz-lk-key', secret: 'fuzz-livekit-secret-0123456789abcdefghij' };
 // The stack's Soketi app (`npm test` exports it); the gateway has no defaults for these.
 const PUSHER = { key: process.env['PUSHER_APP_KEY'] ?? 'onair-key', secret: process.env['PUSHER_APP_SECRET'] ?? 'onair-secret' };
-const SERVICES = ['ingest', 'realtime-gateway', 'summary', 'probe-scheduler', 'chat-writer'] as const;
+const SERVICES = ['ingest', 'realtime-gateway', 'summary', 'probe-scheduler', 'chat-writer', 'chat-bot'] as const;
 type Service = (typeof SERVICES)[number];
 
 const main = (name: Service) => fileURLToPath(new URL(`../../apps/${name}/src/main.ts`, import.meta.url));
@@ -70,6 +70,7 @@ beforeAll(async () => {
     summary: { ADMIN_TOKEN, JOB_TICK_MS: '600000' },
     'probe-scheduler': { ADMIN_TOKEN },
     'chat-writer': {},
+    'chat-bot': { ADMIN_TOKEN, SESSION_JWT_SECRET: SESSION_SECRET },
   };
   for (const service of SERVICES) ports[service] = await freePortForTests();
   // One at a time: five tsx compilations at once starve a two-core machine past the start timeout.
@@ -391,6 +392,38 @@ function generate(count: number, seed: number): Hostile[] {
     () => g('summary', pick(['POST', 'PUT', 'DELETE']), '/openapi.json', 'wrong method', { path: '/openapi.json', headers: json, body: '{}' }),
     () => g('summary', pick(['POST', 'DELETE', 'PATCH']), '/v1/streamers', 'wrong method', { path: pick(['/v1/streamers', '/v1/streamers/1', '/v1/jobs']), headers: { ...json, authorization: `Bearer ${ADMIN_TOKEN}` }, body: '{"display_name":"x"}' }),
     // ---- probe-scheduler: GET /v1/audit/stream-starts
+    // ---- chat-bot: settings (operators), clips and streams (operators or the channel's streamer)
+    () => {
+      const route = pick(['GET /v1/channels/:channelId/bot-settings', 'GET /v1/channels/:channelId/clips', 'GET /v1/channels/:channelId/streams']);
+      const tail = route.split(':channelId')[1]!;
+      return g('chat-bot', 'GET', route.slice(4), 'forged auth', { path: `/v1/channels/${pick(['kick-1', 'r1'])}${tail}`, headers: { authorization: pick([forgedToken(), `Bearer ${ADMIN_TOKEN}x`, '']) } });
+    },
+    () => {
+      const route = pick(['GET /v1/channels/:channelId/clips', 'GET /v1/channels/:channelId/streams', 'GET /v1/channels/:channelId/bot-settings']);
+      const tail = route.split(':channelId')[1]!;
+      const channel = pick(['kick-9007199254740993', 'kick-99999999999999999999', 'kick-0123', enc(nasty()), ...TRAVERSAL, 'a'.repeat(65), 'r1']);
+      // Numbers that parse to a valid value ('0x10', '' → 0 …) would be answered 200: only out-of-range ones here.
+      const bad = HUGE_NUMBERS.filter((n) => !['0x10', '00000000000000000000000001', ''].includes(n));
+      const query = tail === '/bot-settings' ? '' : `?${pick([`stream=${pick(bad)}`, `limit=${pick(['0', '100000', ...bad])}`, `after=${pick(bad)}`, `${enc(nasty())}=1`, 'replaced=maybe'])}`;
+      // A valid channel only with a bad query, so the request is always refused.
+      const path = channel === 'r1' && !query ? `/v1/channels/${enc(nasty())}${tail}` : `/v1/channels/${channel}${tail}${channel === 'r1' ? query : pick(['', query])}`;
+      return g('chat-bot', 'GET', route.slice(4), 'bad input', { path, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    },
+    () =>
+      g('chat-bot', 'PUT', '/v1/channels/:channelId/bot-settings', 'bad settings', {
+        path: `/v1/channels/${pick(['kick-1', 'r1'])}/bot-settings`,
+        headers: { ...json, authorization: `Bearer ${ADMIN_TOKEN}` },
+        body: pick([
+          '{',
+          JSON.stringify({ enabled: 'yes', mode: 'everyone', approvedUsers: [], cooldownS: 60, minClipS: 5, maxClipS: 120, replies: true }),
+          JSON.stringify({ enabled: true, mode: pick(['all', '', nasty()]), approvedUsers: [], cooldownS: 60, minClipS: 5, maxClipS: 120, replies: true }),
+          JSON.stringify({ enabled: true, mode: 'everyone', approvedUsers: [nasty(), '\u0000'], cooldownS: pick([-1, 1e20, 'x']), minClipS: 5, maxClipS: 120, replies: true }),
+          JSON.stringify({ enabled: true, mode: 'everyone', approvedUsers: [], cooldownS: 60, minClipS: 100, maxClipS: 10, replies: true }),
+          JSON.stringify({ enabled: true, mode: 'everyone', approvedUsers: Array.from({ length: 600 }, (_, i) => `u${i}`), cooldownS: 60, minClipS: 5, maxClipS: 120, replies: true }),
+          JSON.stringify({ [pick(['admin', '__proto__', 'constructor'])]: true }),
+        ]),
+      }),
+    () => g('chat-bot', 'PUT', '/v1/channels/:channelId/bot-settings', 'forged auth', { path: '/v1/channels/kick-1/bot-settings', headers: { ...json, authorization: forgedToken() }, body: JSON.stringify({ enabled: false, mode: 'everyone', approvedUsers: [], cooldownS: 60, minClipS: 5, maxClipS: 120, replies: true }) }),
     () => g('probe-scheduler', 'GET', '/v1/audit/stream-starts', 'forged auth', { path: `/v1/audit/stream-starts${pick(['', '?hours=1'])}`, headers: { authorization: forgedToken() } }),
     () => g('probe-scheduler', 'GET', '/v1/audit/stream-starts', 'bad query', { path: `/v1/audit/stream-starts?${pick([`hours=${pick(['0', '169', ...HUGE_NUMBERS.filter((n) => n !== '0x10' && n !== '00000000000000000000000001')])}`, `since=${pick(BAD_DATES)}`, `${enc(nasty())}=1`])}`, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }),
     () => g('probe-scheduler', pick(['POST', 'DELETE']), '/v1/audit/stream-starts', 'wrong method', { path: '/v1/audit/stream-starts', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }),
@@ -430,6 +463,7 @@ const ROUTES: Record<Service, string[]> = {
   summary: ['GET /v1/streamers', 'GET /v1/streamers/:id', 'GET /v1/summaries', 'GET /v1/jobs', '/openapi.json'],
   'probe-scheduler': ['GET /v1/audit/stream-starts'],
   'chat-writer': [],
+  'chat-bot': ['GET /v1/channels/:channelId/bot-settings', 'PUT /v1/channels/:channelId/bot-settings', 'GET /v1/channels/:channelId/clips', 'GET /v1/channels/:channelId/streams'],
 };
 const OPS = ['GET /metrics', '/healthz', '/readyz', '<bad encoding>', '<malformed http>', '<long>', '<unknown>'];
 
@@ -484,7 +518,7 @@ async function streamCounts(): Promise<Record<string, number>> {
 
 async function rowCounts(): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
-  for (const table of ['chat_messages', 'streamers', 'streamer_channels', 'probes', 'daily_summaries']) {
+  for (const table of ['chat_messages', 'streamers', 'streamer_channels', 'probes', 'daily_summaries', 'bot_settings', 'clips']) {
     const { rows } = await sql<{ n: string }>`SELECT count(*) AS n FROM ${sql.table(table)}`.execute(db.db);
     out[table] = Number(rows[0]!.n);
   }
