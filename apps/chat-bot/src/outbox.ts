@@ -4,6 +4,7 @@ import type { ChatMessage, PlatformEvent, Topology } from '@onair/contracts';
 import type { KickChatSender } from '@onair/kick-api';
 import { publishStored, type Messaging } from '@onair/messaging';
 import type { Logger, RateLimiter } from '@onair/service-kit';
+import { clipView, type ClipRow } from './clip-view';
 import type { BotMetrics } from './metrics';
 
 /** Who the bot is in first-party rooms (its replies are chat messages from this sender). */
@@ -46,21 +47,9 @@ export interface CommandKey {
  */
 export function createOutbox(deps: OutboxDeps) {
   async function publishClip(clipId: number, path: 'direct' | 'sweep'): Promise<void> {
-    const { rows } = await sql<{
-      platform: string;
-      channel_id: string;
-      message_id: string;
-      requester_id: string;
-      requester_name: string;
-      requested_at: Date;
-      offset_ms: string;
-      duration_s: number;
-      stream_id: string;
-      stream_started_at: Date;
-      created_at: Date;
-    }>`
-      SELECT c.platform, c.channel_id, c.message_id, c.requester_id, c.requester_name, c.requested_at, c.offset_ms,
-             c.duration_s, c.stream_id, s.started_at AS stream_started_at, c.created_at
+    const { rows } = await sql<ClipRow & { platform: string; channel_id: string; created_at: Date; stream_started_at: Date }>`
+      SELECT c.platform, c.channel_id, c.created_at, s.started_at AS stream_started_at,
+             c.id, c.stream_id, c.message_id, c.requester_id, c.requester_name, c.requested_at, c.offset_ms, c.duration_s, c.status, c.replaced_by
       FROM clips c JOIN live_streams s ON s.id = c.stream_id
       WHERE c.id = ${clipId} AND c.published_at IS NULL`.execute(deps.db);
     const clip = rows[0];
@@ -71,16 +60,7 @@ export function createOutbox(deps: OutboxDeps) {
       type: 'clip.created',
       channelId: clip.channel_id,
       receivedAt: clip.created_at.toISOString(),
-      data: {
-        clipId,
-        messageId: clip.message_id,
-        requester: { id: clip.requester_id, name: clip.requester_name },
-        requestedAt: clip.requested_at.toISOString(),
-        stream: { id: Number(clip.stream_id), startedAt: clip.stream_started_at.toISOString() },
-        offsetMs: Number(clip.offset_ms),
-        startMs: Math.max(0, Number(clip.offset_ms) - clip.duration_s * 1000),
-        durationS: clip.duration_s,
-      },
+      data: { ...clipView(clip), streamStartedAt: clip.stream_started_at.toISOString() },
     };
     const subject = deps.topology.events.subject(event.platform, event.channelId, event.type);
     await publishStored(deps.messaging, subject, JSON.stringify(event), `clip:${clipId}`, deps.publishTimeoutMs);

@@ -5,6 +5,7 @@ import { sql, type Kysely } from 'kysely';
 import { parseRoomId } from '@onair/contracts';
 import { HttpError, MAX_SAFE_ID } from '@onair/service-kit';
 import { SessionTokenError, verifySessionToken, type SessionKeys } from '@onair/session';
+import { CLIP_COLUMNS, clipView, type ClipRow } from './clip-view';
 import { readSettings, writeSettings, type BotSettings } from './settings';
 
 export interface RoutesOptions {
@@ -112,38 +113,13 @@ export function registerRoutes(app: FastifyInstance, options: RoutesOptions): vo
       authorize(request, request.params.channelId, true);
       const room = channelOf(request.params.channelId);
       const q = request.query;
-      const { rows } = await sql<{
-        id: string;
-        stream_id: string;
-        message_id: string;
-        requester_id: string;
-        requester_name: string;
-        requested_at: Date;
-        offset_ms: string;
-        duration_s: number;
-        status: string;
-        replaced_by: string | null;
-      }>`
-        SELECT id, stream_id, message_id, requester_id, requester_name, requested_at, offset_ms, duration_s, status, replaced_by
-        FROM clips
+      const { rows } = await sql<ClipRow>`
+        SELECT ${CLIP_COLUMNS} FROM clips
         WHERE platform = ${room.platform} AND channel_id = ${room.channelId} AND id > ${q.after}
           ${q.stream === undefined ? sql`` : sql`AND stream_id = ${q.stream}`}
           ${q.replaced ? sql`` : sql`AND status = 'active'`}
         ORDER BY id LIMIT ${q.limit}`.execute(options.db);
-      const clips = rows.map((r) => ({
-        id: Number(r.id),
-        streamId: Number(r.stream_id),
-        messageId: r.message_id,
-        requester: { id: r.requester_id, name: r.requester_name },
-        requestedAt: r.requested_at.toISOString(),
-        /** Where the command was typed, from the stream's start. */
-        offsetMs: Number(r.offset_ms),
-        /** Where the clip starts: it reaches back `durationS` from the command. */
-        startMs: Math.max(0, Number(r.offset_ms) - r.duration_s * 1000),
-        durationS: r.duration_s,
-        status: r.status,
-        replacedBy: r.replaced_by === null ? null : Number(r.replaced_by),
-      }));
+      const clips = rows.map(clipView);
       return { clips, next: clips.length === q.limit ? clips.at(-1)!.id : null };
     },
   );
