@@ -1,18 +1,15 @@
-import { createTopology, streamDefinitions, streamLimits } from '@onair/contracts';
-import { connectMessaging, ensureStreams } from '@onair/messaging';
-import { createLogger, createMetricsRegistry, createShutdown, handleSignals, httpServerConfig, loadConfigOrExit } from '@onair/service-kit';
+import { bootService } from '@onair/service-boot';
+import { createRateLimiter, handleSignals, httpServerConfig, loadConfigOrExit } from '@onair/service-kit';
 import { buildApp } from './app';
 import { parseIngestConfig } from './config';
 import { loadKickKey } from './kick/signature';
-import { createRateLimiter } from '@onair/service-kit';
 
 const config = loadConfigOrExit(() => parseIngestConfig(process.env));
-const logger = createLogger({ service: 'ingest', level: config.LOG_LEVEL });
-const registry = createMetricsRegistry('ingest');
-const topology = createTopology(config.NATS_NAMESPACE);
-
-const messaging = await connectMessaging({ url: config.NATS_URL, name: 'ingest', logger, timeoutMs: config.PUBLISH_TIMEOUT_MS });
-await ensureStreams(messaging.jsm, streamDefinitions(topology, streamLimits(config)));
+const { logger, registry, topology, messaging, planShutdown } = await bootService({
+  service: 'ingest',
+  config,
+  natsTimeoutMs: config.PUBLISH_TIMEOUT_MS,
+});
 
 const server = buildApp({
   logger,
@@ -30,11 +27,7 @@ const server = buildApp({
 });
 if (!config.LIVEKIT_API_KEY) logger.warn('LIVEKIT_API_KEY not set: POST /webhooks/livekit answers 503');
 
-const shutdown = createShutdown(logger, [
-  { name: 'http: refuse new work', run: () => server.startDraining() },
-  { name: 'http: finish in-flight requests', run: () => server.app.close() },
-  { name: 'nats: drain', run: () => messaging.drain() },
-]);
+const shutdown = planShutdown({ server });
 handleSignals(shutdown, logger, config.SHUTDOWN_GRACE_MS);
 
 await server.app.listen({ host: config.HOST, port: config.PORT });

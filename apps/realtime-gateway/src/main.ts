@@ -1,30 +1,17 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import Pusher from 'pusher';
-import { createTopology, streamDefinitions, streamLimits } from '@onair/contracts';
-import { connectMessaging, ensureStreams } from '@onair/messaging';
-import { createDb, ensureDatabaseExists, migrateToLatest } from '@onair/database';
-import {
-  createLogger,
-  createMetricsRegistry,
-  createRateLimiter,
-  createShutdown,
-  handleSignals,
-  httpServerConfig,
-  loadConfigOrExit,
-} from '@onair/service-kit';
+import { bootService } from '@onair/service-boot';
+import { createRateLimiter, handleSignals, httpServerConfig, loadConfigOrExit } from '@onair/service-kit';
 import { buildApp } from './app';
 import { parseGatewayConfig } from './config';
 
 const config = loadConfigOrExit(() => parseGatewayConfig(process.env));
-const logger = createLogger({ service: 'realtime-gateway', level: config.LOG_LEVEL });
-const registry = createMetricsRegistry('realtime-gateway');
-const topology = createTopology(config.NATS_NAMESPACE);
-const messaging = await connectMessaging({ url: config.NATS_URL, name: 'realtime-gateway', logger });
-await ensureStreams(messaging.jsm, streamDefinitions(topology, streamLimits(config)));
-await ensureDatabaseExists(config.DATABASE_URL);
-const db = createDb({ url: config.DATABASE_URL, poolMax: config.DB_POOL_MAX, applicationName: 'realtime-gateway' });
-await migrateToLatest(db.db, new Date());
+const { logger, registry, topology, messaging, db, planShutdown } = await bootService({
+  service: 'realtime-gateway',
+  config,
+  postgres: { url: config.DATABASE_URL, poolMax: config.DB_POOL_MAX },
+});
 
 const pusher = new Pusher({
   appId: config.PUSHER_APP_ID,
@@ -65,13 +52,10 @@ const gateway = buildApp({
     : {}),
 });
 
-const shutdown = createShutdown(logger, [
-  { name: 'http: refuse new work', run: () => gateway.server.startDraining() },
-  { name: 'fan-out: send what is gathered', run: () => gateway.stop() },
-  { name: 'http: close', run: () => gateway.server.app.close() },
-  { name: 'nats: drain', run: () => messaging.drain() },
-  { name: 'postgres: end pool', run: () => db.close() },
-]);
+const shutdown = planShutdown({
+  server: gateway.server,
+  stop: { name: 'fan-out: send what is gathered', run: () => gateway.stop() },
+});
 handleSignals(shutdown, logger, config.SHUTDOWN_GRACE_MS);
 
 await gateway.server.app.listen({ host: config.HOST, port: config.PORT });
