@@ -2,8 +2,8 @@ import { connectAnalyticsInBackground, migrateAnalytics, type Analytics } from '
 import type { Logger } from '@onair/service-kit';
 
 export interface ClickHouseBootOptions {
-  /** `CLICKHOUSE_URL`; empty switches ClickHouse off (said in the log as `whenOff`). */
-  url: string;
+  /** `CLICKHOUSE_URL`; empty or unset switches ClickHouse off (said in the log as `whenOff`). */
+  url: string | undefined;
   /** `CLICKHOUSE_DATABASE`, created if missing and migrated before `onReady`. */
   database: string;
   logger: Logger;
@@ -20,13 +20,13 @@ export interface ClickHouseBootOptions {
  * without it (what needs it waits in the stream or falls back to Postgres). Returns at once.
  */
 export function connectClickHouseInBackground(options: ClickHouseBootOptions): void {
-  const { logger } = options;
-  if (!options.url) {
+  const { logger, url } = options;
+  if (!url) {
     logger.warn(options.whenOff);
     return;
   }
   connectAnalyticsInBackground({
-    url: options.url,
+    url,
     database: options.database,
     migrate: migrateAnalytics,
     onReady: options.onReady,
