@@ -1,0 +1,25 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * The image installs dependencies from the workspace manifests it copies before the sources (so code changes
+ * do not reinstall). A workspace package whose manifest is not copied is not linked in the image, and the
+ * service that imports it fails at start: every one must be listed.
+ */
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+describe('deploy/Dockerfile', () => {
+  it('copies the package.json of every workspace package before npm install', () => {
+    const dockerfile = readFileSync(join(ROOT, 'deploy/Dockerfile'), 'utf8');
+    const install = dockerfile.indexOf('RUN npm install');
+    const copied = new Set([...dockerfile.slice(0, install).matchAll(/^COPY (\S+\/package\.json) /gm)].map((m) => m[1]));
+    const workspaces = ['apps', 'libs'].flatMap((dir) =>
+      readdirSync(join(ROOT, dir))
+        .filter((name) => existsSync(join(ROOT, dir, name, 'package.json')))
+        .map((name) => `${dir}/${name}/package.json`),
+    );
+    expect(workspaces.filter((w) => !copied.has(w))).toEqual([]);
+  });
+});
