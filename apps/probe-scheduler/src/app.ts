@@ -72,6 +72,7 @@ export function buildApp(deps: ProbeSchedulerDeps): ProbeScheduler {
       now(),
     );
     metrics.tickSeconds.set((performance.now() - started) / 1000);
+    metrics.dueChannels.set(result.claimed);
     return result;
   };
 

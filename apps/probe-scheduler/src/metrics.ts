@@ -22,6 +22,11 @@ export function createProbeMetrics(registry: Registry) {
       help: 'Channels with more than one stream start inside one live session in the last 24 h (as of the last audit).',
       registers: [registry],
     }),
+    dueChannels: new Gauge({
+      name: 'probe_due_channels',
+      help: 'Channels this replica found due and claimed in its last probe tick; 0 while probing is off (no Kick credentials) or nothing is scheduled. Guards the ProbesDeadman alert.',
+      registers: [registry],
+    }),
     tickSeconds: new Gauge({
       name: 'probe_tick_duration_seconds',
       help: 'Duration of the last probe tick, in seconds.',

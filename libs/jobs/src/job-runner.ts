@@ -1,6 +1,6 @@
 import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import { compileValidator, jobConsumer, JobRequest, type Topology } from '@onair/contracts';
-import { ensureConsumer, publishStored, retryDelayMs, type Messaging } from '@onair/messaging';
+import { ensureConsumer, publishStored, registerLagGauge, retryDelayMs, type Messaging } from '@onair/messaging';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
@@ -160,6 +160,11 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
             maxDeliver: (job.maxAttempts ?? 5) + 1,
           });
           await ensureConsumer(options.messaging.jsm, definition);
+          // consumer_pending_messages{consumer="job-<name>"}: a request nobody takes is the OnairJobQueued alert.
+          registerLagGauge(options.registry, definition.durable, async () => {
+            const info = await options.messaging.jsm.consumers.info(definition.stream, definition.durable);
+            return { pending: info.num_pending, ackPending: info.num_ack_pending };
+          });
           const consumer = await options.messaging.js.consumers.get(definition.stream, definition.durable);
           const messages = await consumer.consume({ max_messages: 1, expires: 10_000 });
           const done = (async () => {

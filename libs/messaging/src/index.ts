@@ -7,6 +7,7 @@ export { retryDelayMs, startBatchConsumer } from './batch-consumer';
 export { createConsumerSet } from './consumer-set';
 export type { ConsumerSet } from './consumer-set';
 export { decodeBatch } from './decode';
+export { registerLagGauge } from './metrics';
 export type { BatchConsumer, BatchConsumerOptions, BatchContext } from './batch-consumer';
 export { PublishUnavailableError, StreamConflictError } from './errors';
 export type { JsMsg } from '@nats-io/jetstream';
