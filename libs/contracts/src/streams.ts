@@ -17,6 +17,11 @@ export interface StreamLimits {
    * messages are remembered. It must cover every replay ingest can still accept (signature windows).
    */
   dedupeWindowMs: number;
+  /**
+   * Copies JetStream keeps of every stream (`num_replicas`): 1 on a single server, 3 on a three-node
+   * cluster so that losing a node loses no stored message. Consumers follow their stream's count.
+   */
+  replicas: number;
 }
 
 /**
@@ -34,6 +39,8 @@ export interface StreamDefinition {
   maxBytes: number;
   /** Window in which a repeated `Nats-Msg-Id` is recognised as a duplicate, in milliseconds. */
   duplicateWindowMs: number;
+  /** Copies kept across a cluster's servers (`num_replicas`); 1 on a single server. */
+  replicas: number;
 }
 
 export interface ConsumerDefinition {
@@ -62,15 +69,22 @@ export const DEFAULT_STREAM_LIMITS: StreamLimits = {
   eventsMaxBytes: 1024 ** 3,
   probesMaxBytes: 2 * 1024 ** 3,
   dedupeWindowMs: 11 * MINUTE,
+  replicas: 1,
 };
 
-/** Stream limits from the common config variables (hours, bytes, seconds), defaults for the rest. */
-export function streamLimits(config: { CHAT_MAX_AGE_HOURS: number; CHAT_MAX_BYTES: number; DEDUPE_WINDOW_S: number }): StreamLimits {
+/** Stream limits from the common config variables (hours, bytes, seconds, copies), defaults for the rest. */
+export function streamLimits(config: {
+  CHAT_MAX_AGE_HOURS: number;
+  CHAT_MAX_BYTES: number;
+  DEDUPE_WINDOW_S: number;
+  NATS_STREAM_REPLICAS: number;
+}): StreamLimits {
   return {
     ...DEFAULT_STREAM_LIMITS,
     chatMaxAgeMs: config.CHAT_MAX_AGE_HOURS * 3_600_000,
     chatMaxBytes: config.CHAT_MAX_BYTES,
     dedupeWindowMs: config.DEDUPE_WINDOW_S * 1000,
+    replicas: config.NATS_STREAM_REPLICAS,
   };
 }
 
@@ -88,6 +102,7 @@ export function streamDefinitions(topology: Topology, limits: StreamLimits): Str
       maxBytes: limits.chatMaxBytes,
       // Ids are remembered as long as a replay could still pass ingest's checks (see dedupeWindowMs).
       duplicateWindowMs: limits.dedupeWindowMs,
+      replicas: limits.replicas,
     },
     {
       name: topology.events.stream,
@@ -99,6 +114,7 @@ export function streamDefinitions(topology: Topology, limits: StreamLimits): Str
       maxBytes: limits.eventsMaxBytes,
       // A replayed kicks.gifted must not count twice: same window as chat.
       duplicateWindowMs: limits.dedupeWindowMs,
+      replicas: limits.replicas,
     },
     {
       name: topology.probes.stream,
@@ -110,6 +126,7 @@ export function streamDefinitions(topology: Topology, limits: StreamLimits): Str
       maxAgeMs: 7 * DAY,
       maxBytes: limits.probesMaxBytes,
       duplicateWindowMs: 2 * MINUTE,
+      replicas: limits.replicas,
     },
     {
       name: topology.jobs.stream,
@@ -122,6 +139,7 @@ export function streamDefinitions(topology: Topology, limits: StreamLimits): Str
       maxBytes: 64 * 1024 ** 2,
       // Every replica enqueues each period; one copy is kept however many ticks fall in this window.
       duplicateWindowMs: 10 * MINUTE,
+      replicas: limits.replicas,
     },
     {
       name: topology.deadLetter.stream,
@@ -133,6 +151,7 @@ export function streamDefinitions(topology: Topology, limits: StreamLimits): Str
       maxAgeMs: 30 * DAY,
       maxBytes: 256 * 1024 ** 2,
       duplicateWindowMs: 2 * MINUTE,
+      replicas: limits.replicas,
     },
   ];
 }

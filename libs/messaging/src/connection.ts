@@ -3,7 +3,12 @@ import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManage
 import type { Logger } from 'pino';
 
 export interface NatsOptions {
-  url: string;
+  /**
+   * The server, or a cluster's servers: a list, or one string with the URLs comma-separated (as in
+   * `NATS_URL`). The client connects to one, learns the others from the cluster and moves to another
+   * when its server goes away.
+   */
+  url: string | readonly string[];
   /** Connection name shown by the server (`nats server report connections`). */
   name: string;
   logger: Logger;
@@ -28,8 +33,9 @@ export interface Messaging {
  */
 export async function connectMessaging(options: NatsOptions): Promise<Messaging> {
   const timeout = options.timeoutMs ?? 5_000;
+  const servers = natsServers(options.url);
   const nc = await connect({
-    servers: options.url,
+    servers,
     name: options.name,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
@@ -56,7 +62,7 @@ export async function connectMessaging(options: NatsOptions): Promise<Messaging>
   void nc.closed().then(() => {
     connected = false;
   });
-  options.logger.info({ url: options.url }, 'nats connected');
+  options.logger.info({ servers, server: nc.getServer() }, 'nats connected');
   const jsm = await jetstreamManager(nc, { timeout });
   return {
     nc,
@@ -69,4 +75,12 @@ export async function connectMessaging(options: NatsOptions): Promise<Messaging>
       if (!nc.isClosed()) await nc.drain();
     },
   };
+}
+
+/** The server list of `NatsOptions.url`: a comma-separated string is split, entries trimmed. */
+export function natsServers(url: string | readonly string[]): string[] {
+  const list = typeof url === 'string' ? url.split(',') : [...url];
+  const servers = list.map((entry) => entry.trim()).filter((entry) => entry !== '');
+  if (servers.length === 0) throw new TypeError('no NATS server given');
+  return servers;
 }

@@ -18,3 +18,18 @@ export class PublishUnavailableError extends Error {
 export class StreamConflictError extends Error {
   override readonly name = 'StreamConflictError';
 }
+
+/**
+ * The server refused to create or update a stream as defined, e.g. more replicas than the cluster has
+ * servers (or any above 1 on a single server). The message names the stream; `cause` is the server's answer.
+ */
+export class StreamRejectedError extends Error {
+  override readonly name = 'StreamRejectedError';
+  constructor(
+    readonly stream: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

@@ -9,5 +9,5 @@ export type { ConsumerSet } from './consumer-set';
 export { decodeBatch } from './decode';
 export { registerLagGauge } from './metrics';
 export type { BatchConsumer, BatchConsumerOptions, BatchContext } from './batch-consumer';
-export { PublishUnavailableError, StreamConflictError } from './errors';
+export { PublishUnavailableError, StreamConflictError, StreamRejectedError } from './errors';
 export type { JsMsg } from '@nats-io/jetstream';

@@ -7,6 +7,7 @@ import { startBatchConsumer, retryDelayMs, type BatchConsumer } from './batch-co
 import { ensureConsumer, ensureStreams } from './ensure';
 import { publishStored } from './publish';
 import { connectMessaging } from './connection';
+import { StreamRejectedError } from './errors';
 import { createTestTopology, TEST_NATS_URL } from './testing';
 import type { JsMsg } from '@nats-io/jetstream';
 
@@ -42,6 +43,21 @@ describe('ensureStreams', () => {
     expect(info.config.discard).toBe('new');
     expect(info.config.duplicate_window).toBe(90_000_000_000);
     await ensureStreams(env.messaging.jsm, defs);
+  });
+
+  it('keeps one copy on a single server and refuses more, naming the stream', async () => {
+    const { streamDefinitions, DEFAULT_STREAM_LIMITS } = await import('@onair/contracts');
+    expect((await env.messaging.jsm.streams.info(env.topology.chat.stream)).config.num_replicas).toBe(1);
+    const defs = streamDefinitions(env.topology, { ...DEFAULT_STREAM_LIMITS, replicas: 3 });
+    const error = await ensureStreams(env.messaging.jsm, defs).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StreamRejectedError);
+    expect((error as StreamRejectedError).stream).toBe(env.topology.chat.stream);
+    expect((error as Error).message).toBe(`stream ${env.topology.chat.stream}: 3 replicas need a JetStream cluster; this server runs alone`);
+    expect((await env.messaging.jsm.streams.info(env.topology.chat.stream)).config.num_replicas).toBe(1);
+    // A new stream is refused by the server itself, and the error still names it.
+    const fresh = { ...defs[0]!, name: `${env.topology.chat.stream}_R3`, subjects: [`${env.topology.namespace}.r3only`] };
+    const refused = await ensureStreams(env.messaging.jsm, [fresh]).catch((e: unknown) => e);
+    expect((refused as Error).message).toMatch(new RegExp(`^could not create stream ${fresh.name} \\(replicas 3\\): replicas > 1 not supported`));
   });
 });
 

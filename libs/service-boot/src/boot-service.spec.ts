@@ -13,8 +13,10 @@ afterAll(async () => {
 
 const config = {
   LOG_LEVEL: 'silent',
-  NATS_URL: TEST_NATS_URL,
+  // A list, as a parsed NATS_URL is: here the one test server.
+  NATS_URL: [TEST_NATS_URL],
   NATS_NAMESPACE: env.topology.namespace,
+  NATS_STREAM_REPLICAS: 1,
   CHAT_MAX_AGE_HOURS: 1,
   CHAT_MAX_BYTES: 256 * 1024 ** 2,
   DEDUPE_WINDOW_S: 660,
@@ -24,7 +26,9 @@ describe('bootService', () => {
   it('connects NATS with the streams, opens and migrates Postgres, and stops in order: 503, stop, HTTP, NATS, pool, the rest', async () => {
     const boot = await bootService({ service: 'boot-test', config, postgres: { url: database.url, poolMax: 2 } });
     expect(boot.topology.namespace).toBe(env.topology.namespace);
-    expect((await boot.messaging.jsm.streams.info(boot.topology.chat.stream)).config.max_age).toBe(3_600 * 1e9);
+    const chat = (await boot.messaging.jsm.streams.info(boot.topology.chat.stream)).config;
+    expect(chat.max_age).toBe(3_600 * 1e9);
+    expect(chat.num_replicas).toBe(1);
     expect(await boot.db.ping()).toBe(true);
     const migrated = await boot.db.db.selectFrom('kysely_migration').select('name').execute();
     expect(migrated.length).toBeGreaterThan(0);

@@ -7,8 +7,11 @@ import type { Registry } from 'prom-client';
 /** What the boot reads from a service's parsed `commonConfig()`. */
 export interface BootConfig {
   LOG_LEVEL: string;
-  NATS_URL: string;
+  /** The server, or a cluster's servers (a list, or one comma-separated string). */
+  NATS_URL: string | readonly string[];
   NATS_NAMESPACE: string;
+  /** Copies of every stream (`num_replicas`); applied to existing streams too. */
+  NATS_STREAM_REPLICAS: number;
   CHAT_MAX_AGE_HOURS: number;
   CHAT_MAX_BYTES: number;
   DEDUPE_WINDOW_S: number;

@@ -1,4 +1,4 @@
-import { cidrList, int, oneOf, str, url } from './config';
+import { cidrList, int, oneOf, str, urlList } from './config';
 import { ConfigError } from './errors';
 import type { HttpServerConfig } from './http';
 
@@ -11,7 +11,18 @@ export function commonConfig(defaultPort: number) {
     PORT: int({ default: defaultPort, min: 0, max: 65535 }),
     HOST: str({ default: '127.0.0.1' }),
     LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, { default: 'info' }),
-    NATS_URL: url({ default: 'nats://127.0.0.1:4222', protocols: ['nats', 'tls'] }),
+    /**
+     * The NATS server, or the servers of a cluster, comma-separated (`nats://a:4222,nats://b:4222`). The
+     * client connects to one of them, learns the rest of the cluster from it and reconnects to another when
+     * its server goes away. Naming every node lets a service start while any one of them is down.
+     */
+    NATS_URL: urlList({ default: ['nats://127.0.0.1:4222'], protocols: ['nats', 'tls'] }),
+    /**
+     * Copies JetStream keeps of each stream (chat, events, probes, jobs, dead letters): 1 on a single server
+     * (dev, tests), 3 on a three-node cluster, so a lost node loses nothing and the streams elect a new leader.
+     * At most the cluster's size; applied to existing streams at start. Every service ensuring streams must agree.
+     */
+    NATS_STREAM_REPLICAS: int({ default: 1, min: 1, max: 5 }),
     /** Prefix of every stream and subject; empty in production, set per test file or tenant. */
     NATS_NAMESPACE: str({ default: '', allowEmpty: true }),
     /** Hours chat stays in the JetStream chat stream. Every service ensuring streams must agree. */

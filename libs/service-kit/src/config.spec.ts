@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bool, cidrList, int, oneOf, optionalUrl, parseConfig, str, url } from './config';
+import { bool, cidrList, int, oneOf, optionalUrl, parseConfig, str, url, urlList } from './config';
 import { commonConfig, httpServerConfig } from './common-config';
 import { ConfigError } from './errors';
 
@@ -52,6 +52,34 @@ describe('parseConfig', () => {
 
   it('reports every bad variable at once', () => {
     expect(() => parseConfig(shape, { PORT: 'x' })).toThrow(/PORT, NAME/);
+  });
+});
+
+describe('NATS variables', () => {
+  const read = (env: Record<string, string>) => parseConfig(commonConfig(8080), env);
+
+  it('reads NATS_URL as a list of servers: one by default, a cluster comma-separated', () => {
+    expect(read({}).NATS_URL).toEqual(['nats://127.0.0.1:4222']);
+    expect(read({ NATS_URL: 'nats://a:4222, nats://b:4222,tls://c:4222' }).NATS_URL).toEqual(['nats://a:4222', 'nats://b:4222', 'tls://c:4222']);
+  });
+
+  it.each([
+    ['nats://a:4222,http://b:4222', /NATS_URL: must use nats or tls, got "http:"/],
+    ['nats://a:4222,,nats://b:4222', /NATS_URL: has an empty entry/],
+    ['nats://a:4222,b c', /NATS_URL: must be a URL, got "b c"/],
+  ])('refuses NATS_URL=%s naming it', (value, message) => {
+    expect(() => read({ NATS_URL: value })).toThrow(message);
+  });
+
+  it('reads NATS_STREAM_REPLICAS, 1 by default, 1..5', () => {
+    expect(read({}).NATS_STREAM_REPLICAS).toBe(1);
+    expect(read({ NATS_STREAM_REPLICAS: '3' }).NATS_STREAM_REPLICAS).toBe(3);
+    expect(() => read({ NATS_STREAM_REPLICAS: '0' })).toThrow(/NATS_STREAM_REPLICAS: must be ≥ 1/);
+    expect(() => read({ NATS_STREAM_REPLICAS: '6' })).toThrow(/NATS_STREAM_REPLICAS: must be ≤ 5/);
+  });
+
+  it('has urlList require a value when it has no default', () => {
+    expect(() => parseConfig({ SERVERS: urlList({ protocols: ['nats'] }) }, {})).toThrow(/SERVERS: is required/);
   });
 });
 

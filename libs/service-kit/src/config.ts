@@ -83,18 +83,39 @@ export function url(options: Options<string> & { protocols: readonly string[] })
     read(env, name) {
       const value = raw(env, name);
       const text = value === undefined || value === '' ? required(name, options) : value;
-      let parsed: URL;
-      try {
-        parsed = new URL(text);
-      } catch {
-        throw new ConfigError(name, `must be a URL, got "${text}"`);
-      }
-      if (!options.protocols.includes(parsed.protocol.replace(/:$/, ''))) {
-        throw new ConfigError(name, `must use ${options.protocols.join(' or ')}, got "${parsed.protocol}"`);
-      }
-      return text;
+      return checkUrl(name, text, options.protocols);
     },
   };
+}
+
+/**
+ * A comma-separated list of URLs with one of the given protocols (`nats://a:4222,nats://b:4222`), e.g. the
+ * servers of a cluster; a single URL is a list of one. Empty entries are refused, not skipped: a stray comma
+ * is more likely a mistake than a wish.
+ */
+export function urlList(options: Options<string[]> & { protocols: readonly string[] }): VarSpec<string[]> {
+  return {
+    read(env, name) {
+      const value = raw(env, name);
+      if (value === undefined || value === '') return required(name, options);
+      const entries = value.split(',').map((entry) => entry.trim());
+      if (entries.some((entry) => entry === '')) throw new ConfigError(name, `has an empty entry in "${value}"`);
+      return entries.map((entry) => checkUrl(name, entry, options.protocols));
+    },
+  };
+}
+
+function checkUrl(name: string, text: string, protocols: readonly string[]): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(text);
+  } catch {
+    throw new ConfigError(name, `must be a URL, got "${text}"`);
+  }
+  if (!protocols.includes(parsed.protocol.replace(/:$/, ''))) {
+    throw new ConfigError(name, `must use ${protocols.join(' or ')}, got "${parsed.protocol}"`);
+  }
+  return text;
 }
 
 /**

@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createTopology, DEFAULT_STREAM_LIMITS, streamDefinitions, type StreamLimits, type Topology } from '@onair/contracts';
 import { pino } from 'pino';
-import { connectMessaging, type Messaging } from '../connection';
+import { connect } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connectMessaging, natsServers, type Messaging } from '../connection';
 import { ensureStreams } from '../ensure';
 
 export const TEST_NATS_URL = process.env['NATS_URL'] || 'nats://127.0.0.1:4222';
@@ -39,7 +41,7 @@ async function deleteStaleTestStreams(messaging: Messaging): Promise<void> {
  */
 export async function createTestTopology(
   name: string,
-  options: { url?: string; limits?: Partial<StreamLimits> } = {},
+  options: { url?: string | readonly string[]; limits?: Partial<StreamLimits> } = {},
 ): Promise<{ topology: Topology; messaging: Messaging; cleanup(): Promise<void> }> {
   const namespace = `t_${name.replace(/[^a-z0-9]/gi, '').toLowerCase().slice(0, 20)}_${randomBytes(3).toString('hex')}`;
   const topology = createTopology(namespace);
@@ -80,6 +82,110 @@ export async function startPrivateNats(): Promise<{ url: string; port: number; s
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   await start();
   return { url: `nats://127.0.0.1:${port}`, port, start, stop };
+}
+
+/** One server of a `startNatsCluster` cluster. */
+export interface ClusterNode {
+  /** `n1`, `n2`, … as the server names itself (`cluster.leader` in stream info names it so). */
+  readonly name: string;
+  readonly url: string;
+  readonly port: number;
+  /** True while the process runs. */
+  readonly running: boolean;
+  /** SIGKILL: no goodbye to the cluster, as a crashed machine. The store stays for `start()`. */
+  kill(): Promise<void>;
+  /** Starts the server again on the same ports and store; resolves once it takes client connections. */
+  start(): Promise<void>;
+}
+
+export interface NatsCluster {
+  nodes: ClusterNode[];
+  /** Every node's client URL, for `NATS_URL` (comma-joined) or `connectMessaging({ url })`. */
+  urls: string[];
+  node(name: string): ClusterNode;
+  /** Kills every node and deletes the stores. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A JetStream cluster of `size` nats-server processes on loopback, each with its own client port, route
+ * port and store in a temporary folder, routed to each other (cluster `c1`). For tests that lose a node.
+ * Resolves once every node takes client connections and JetStream has elected its meta leader (until
+ * then every JetStream API request times out).
+ */
+export async function startNatsCluster(size = 3): Promise<NatsCluster> {
+  const root = mkdtempSync(join(tmpdir(), 'onair-nats-cluster-'));
+  const binary = process.env['NATS_SERVER_BIN'] ?? whichNats();
+  const specs: { name: string; port: number; routePort: number; dir: string }[] = [];
+  for (let i = 1; i <= size; i++) {
+    specs.push({ name: `n${i}`, port: await freePort(), routePort: await freePort(), dir: join(root, `n${i}`) });
+  }
+  const routes = specs.map((s) => `nats://127.0.0.1:${s.routePort}`).join(',');
+  const nodes = specs.map((spec): ClusterNode => {
+    let child: ChildProcess | undefined;
+    const running = () => child !== undefined && child.exitCode === null && child.signalCode === null;
+    return {
+      name: spec.name,
+      url: `nats://127.0.0.1:${spec.port}`,
+      port: spec.port,
+      get running() {
+        return running();
+      },
+      async start() {
+        if (running()) return;
+        child = spawn(
+          binary,
+          ['-a', '127.0.0.1', '-p', String(spec.port), '-n', spec.name, '-js', '-sd', spec.dir,
+            '--cluster_name', 'c1', '-cluster', `nats://127.0.0.1:${spec.routePort}`, '-routes', routes],
+          { stdio: 'ignore' },
+        );
+        await waitForPort(spec.port, 10_000);
+      },
+      async kill() {
+        if (!child || !running()) return;
+        const exited = new Promise((resolve) => child!.once('exit', resolve));
+        child.kill('SIGKILL');
+        await exited;
+      },
+    };
+  });
+  const remove = () => rmSync(root, { recursive: true, force: true });
+  process.once('exit', remove);
+  await Promise.all(nodes.map((n) => n.start()));
+  await waitForJetStream(nodes.map((n) => n.url), 30_000);
+  return {
+    nodes,
+    urls: nodes.map((n) => n.url),
+    node(name) {
+      const found = nodes.find((n) => n.name === name);
+      if (!found) throw new Error(`no node ${name} in the cluster`);
+      return found;
+    },
+    async stop() {
+      await Promise.all(nodes.map((n) => n.kill()));
+      remove();
+    },
+  };
+}
+
+/** Waits until the JetStream API answers on `urls` (a cluster has a meta leader). */
+export async function waitForJetStream(urls: string | readonly string[], timeoutMs: number): Promise<void> {
+  const nc = await connect({ servers: natsServers(urls), timeout: 2_000 });
+  try {
+    const jsm = await jetstreamManager(nc, { checkAPI: false, timeout: 1_000 });
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        await jsm.getAccountInfo();
+        return;
+      } catch (error) {
+        if (Date.now() > until) throw new Error(`JetStream did not answer within ${timeoutMs} ms`, { cause: error });
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  } finally {
+    await nc.close();
+  }
 }
 
 function whichNats(): string {
