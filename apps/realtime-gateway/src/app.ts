@@ -1,14 +1,15 @@
 import type Pusher from 'pusher';
-import { chatToGatewayConsumer, eventsToGatewayConsumer, parseRoomId, probesToGatewayConsumer, type ConsumerDefinition, type Topology } from '@onair/contracts';
+import { chatToGatewayConsumer, eventsToGatewayConsumer, parseRoomId, probesToGatewayConsumer, roomChannel, type ConsumerDefinition, type Topology } from '@onair/contracts';
 import { createConsumerSet, type BatchConsumerOptions, type Messaging } from '@onair/messaging';
 import { createHttpServer, MAX_SAFE_ID, type HttpServer, type HttpServerConfig, type Logger, type RateLimiter } from '@onair/service-kit';
-import type { Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
 import type { SessionKeys } from '@onair/session';
 import { registerAuthRoutes } from './auth-routes';
 import { createChatFanout } from './chat-fanout';
 import { createEventFanout } from './event-fanout';
 import type { LiveKitConfig } from './livekit';
-import { roomHistory } from './history';
+import { roomHistory, type HistoryPage } from './history';
+import { EMPTY_TAIL, startRoomTail, type RoomTail } from './room-tail';
 import { Type, type Static } from '@sinclair/typebox';
 import { HttpError } from '@onair/service-kit';
 import type { Db } from '@onair/database';
@@ -37,6 +38,8 @@ export interface GatewayDeps {
   livekit?: LiveKitConfig;
   /** Read access to chat history, for gap recovery past the stream's retention. */
   db: Db;
+  /** The per-replica tail of every room's newest messages (room-tail.ts): per room, and rooms kept. */
+  historyTail?: { perRoom: number; rooms: number };
   /** Trusted proxies and the /metrics token, from the common config. */
   http?: HttpServerConfig;
 }
@@ -44,11 +47,17 @@ export interface GatewayDeps {
 const HistoryQuery = Type.Object(
   {
     // Stream sequences are uint64, but past 2^53 a number is no longer exact here, and none is that high.
-    after: Type.Integer({ minimum: 0, maximum: MAX_SAFE_ID }),
-    limit: Type.Integer({ minimum: 1, maximum: 200, default: 100 }),
+    /** Gap recovery: the messages after this sequence, oldest first. */
+    after: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_SAFE_ID })),
+    /** Scroll back: the messages before this sequence. Without `after` or `before`: the room's newest. */
+    before: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_SAFE_ID })),
+    limit: Type.Integer({ minimum: 1, maximum: 1000, default: 50 }),
   },
   { additionalProperties: false },
 );
+
+/** How long chat-writer's ack floor (what Postgres holds) is reused between history reads, in ms. */
+const POSTGRES_FLOOR_TTL_MS = 500;
 
 export interface Gateway {
   server: HttpServer;
@@ -71,7 +80,34 @@ export function buildApp(deps: GatewayDeps): Gateway {
     rateLimiter: deps.rateLimiter,
     ...(deps.livekit ? { livekit: deps.livekit } : {}),
   });
-  // Gap recovery: what a client missed (after a reconnect, or a sequence gap it noticed).
+  let tail: RoomTail = EMPTY_TAIL;
+  // What Postgres holds: chat-writer's ack floor on the chat stream, read at most every 500 ms.
+  let floor: { at: number; value: Promise<number> } | undefined;
+  const postgresFloor = () => {
+    const now = Date.now();
+    if (!floor || now - floor.at > POSTGRES_FLOOR_TTL_MS) {
+      const value = deps.messaging.jsm.consumers
+        .info(deps.topology.chat.stream, deps.topology.consumers.chatToPostgres)
+        .then((info) => info.ack_floor.stream_seq, () => 0);
+      floor = { at: now, value };
+    }
+    return floor.value;
+  };
+  // Hot-room joins share work: identical requests in flight wait for the one read.
+  const inFlight = new Map<string, Promise<HistoryPage>>();
+  const historyRequests = new Counter({
+    name: 'gateway_history_requests_total',
+    help: 'History requests answered, by how: read (a history read ran), shared (joined a read in flight).',
+    labelNames: ['how'],
+    registers: [deps.registry],
+  });
+  const historyReads = new Counter({
+    name: 'gateway_history_reads_total',
+    help: 'History reads by where the page came from (tail: memory only; history: Postgres; stream: JetStream reads).',
+    labelNames: ['source'],
+    registers: [deps.registry],
+  });
+  // A room's history: its newest messages on a join, older ones on scroll-back, what it missed on a gap.
   server.app.get<{ Params: { roomId: string }; Querystring: Static<typeof HistoryQuery> }>(
     '/v1/rooms/:roomId/messages',
     { schema: { querystring: HistoryQuery } },
@@ -80,7 +116,26 @@ export function buildApp(deps: GatewayDeps): Gateway {
       if (wait > 0) throw new HttpError(429, 'rate_limited', 'Too many requests', { headers: { 'retry-after': String(wait) } });
       const room = parseRoomId(request.params.roomId);
       if (!room) throw new HttpError(400, 'invalid_room_id', 'Room id must be 1-64 of A-Z a-z 0-9 _ - (or kick-<id>)');
-      return roomHistory({ messaging: deps.messaging, topology: deps.topology, db: deps.db.db }, room, request.query.after, request.query.limit);
+      const { after, before, limit } = request.query;
+      if (after !== undefined && before !== undefined) throw new HttpError(400, 'invalid_query', 'Give after or before, not both');
+      const key = `${request.params.roomId}|${after ?? ''}|${before ?? ''}|${limit}`;
+      let reading = inFlight.get(key);
+      historyRequests.labels(reading ? 'shared' : 'read').inc();
+      if (!reading) {
+        const query = after !== undefined ? { after, limit } : before !== undefined ? { before, limit } : { limit };
+        reading = roomHistory(
+          { messaging: deps.messaging, topology: deps.topology, db: deps.db.db, tail, postgresFloor },
+          { ...room, channel: roomChannel(room.platform, room.channelId) },
+          query,
+        )
+          .then((page) => {
+            historyReads.labels(page.source).inc();
+            return page;
+          })
+          .finally(() => inFlight.delete(key));
+        inFlight.set(key, reading);
+      }
+      return reading;
     },
   );
   registerRoomPage(server.app, deps.page);
@@ -118,6 +173,14 @@ export function buildApp(deps: GatewayDeps): Gateway {
   return {
     server,
     async start() {
+      tail = await startRoomTail({
+        messaging: deps.messaging,
+        topology: deps.topology,
+        logger: deps.logger,
+        perRoom: deps.historyTail?.perRoom ?? 200,
+        rooms: deps.historyTail?.rooms ?? 5_000,
+        channelOf: roomChannel,
+      });
       await consume(chatToGatewayConsumer(deps.topology), fanout.handle, 500);
       await consume(eventsToGatewayConsumer(deps.topology), events.handleEvents, 100);
       await consume(probesToGatewayConsumer(deps.topology), events.handleProbes, 500);
@@ -125,6 +188,7 @@ export function buildApp(deps: GatewayDeps): Gateway {
     async stop() {
       await presence.flushAll();
       await consumers.stop();
+      await tail.stop();
       await fanout.coalescer.flushAll();
     },
   };

@@ -33,6 +33,12 @@ const shape = {
   /** History (gap recovery) requests one client address may make in a burst, and per second after. */
   HISTORY_RATE_BURST: int({ default: 20, min: 1, max: 100_000 }),
   HISTORY_RATE_PER_S: int({ default: 5, min: 1, max: 100_000 }),
+  /**
+   * The newest messages each replica keeps in memory per room (a join's first page comes from here), and
+   * how many rooms (least recently spoken leave first). Memory: about 250 B × per-room × rooms at most.
+   */
+  HISTORY_TAIL_PER_ROOM: int({ default: 200, min: 1, max: 10_000 }),
+  HISTORY_TAIL_ROOMS: int({ default: 5_000, min: 1, max: 1_000_000 }),
   LIVEKIT_URL: url({ default: 'ws://127.0.0.1:7880', protocols: ['ws', 'wss', 'http', 'https'] }),
   /** LiveKit API credentials; empty: the join endpoint answers 503. */
   LIVEKIT_API_KEY: str({ default: '', allowEmpty: true }),

@@ -11,7 +11,7 @@ import { pusherClient } from './testing/pusher-client';
 import { chatItems, createRoomFeed, type ChatEventPayload, type ChatItem } from '@onair/room-client';
 import { signSessionToken } from '@onair/session';
 import { testSessionKeys } from '@onair/session/testing';
-import { createDb, insertChatMessages, migrateToLatest, type Db } from '@onair/database';
+import { createDb, migrateToLatest, type Db } from '@onair/database';
 import { createTestDatabase } from '@onair/database/testing';
 import { buildApp, type Gateway } from './app';
 
@@ -222,7 +222,7 @@ describe('realtime gateway', () => {
     expect(anonymous.status).toBe(403);
   });
 
-  it('returns what a client missed after a sequence, from the stream, then from Postgres once it aged out', async () => {
+  it('serves a room\'s newest, what came after a sequence and what came before one, from memory while it holds them', async () => {
     const subject = env.topology.chat.subject('onair', 'gap');
     const seqs: number[] = [];
     for (let i = 0; i < 12; i++) {
@@ -232,34 +232,33 @@ describe('realtime gateway', () => {
       // Another room's message in between: it must not show up in this room's history.
       await env.messaging.js.publish(env.topology.chat.subject('onair', 'other'), JSON.stringify(chat(i, 'other')), { msgID: `onair:other-gap-${i}` });
     }
-    type Page = { items: Array<{ id: string; seq: number }>; next: number; source: string };
-    const history = async (after: number, limit = 100) =>
-      (await (await fetch(`${baseUrl}/v1/rooms/gap/messages?after=${after}&limit=${limit}`)).json()) as Page;
-    const page = await history(seqs[3]!, 5);
-    expect(page).toMatchObject({ source: 'stream', next: seqs[8] });
-    expect(page.items.map((m) => m.id)).toEqual(['gap-4', 'gap-5', 'gap-6', 'gap-7', 'gap-8']);
-    expect(page.items.map((m) => m.seq)).toEqual(seqs.slice(4, 9));
-    expect(await history(seqs[11]!)).toEqual({ items: [], next: seqs[11], source: 'stream' });
+    type Page = { items: Array<{ id: string; seq: number }>; next: number; before: number | null; more: boolean; source: string };
+    const history = async (query: string) => (await (await fetch(`${baseUrl}/v1/rooms/gap/messages?${query}`)).json()) as Page;
+    // The gateway's tail sees the messages as they are stored.
+    await waitFor(() => history('limit=1'), (p) => p.items[0]?.seq === seqs[11], { what: 'the tail caught up' });
 
-    // Age the start of the stream out; chat-writer had stored those rows with their sequences.
-    await insertChatMessages(
-      handle.db,
-      seqs.slice(0, 6).map((seq, i) => ({ ...chat(i, 'gap'), repliesTo: null, streamSeq: seq })),
-    );
-    await env.messaging.jsm.streams.purge(env.topology.chat.stream, { seq: seqs[6]! });
-    const old = await history(0, 3);
-    expect(old.source).toBe('history');
-    expect(old.items.map((m) => [m.id, m.seq])).toEqual([['gap-0', seqs[0]], ['gap-1', seqs[1]], ['gap-2', seqs[2]]]);
+    const newest = await history('limit=5');
+    expect(newest).toMatchObject({ source: 'tail', next: seqs[11], before: seqs[7], more: false });
+    expect(newest.items.map((m) => m.id)).toEqual(['gap-7', 'gap-8', 'gap-9', 'gap-10', 'gap-11']);
+    const older = await history(`before=${newest.before}&limit=5`);
+    expect(older.items.map((m) => m.id)).toEqual(['gap-2', 'gap-3', 'gap-4', 'gap-5', 'gap-6']);
+    const after = await history(`after=${seqs[3]}&limit=5`);
+    expect(after).toMatchObject({ source: 'tail', next: seqs[8], more: true });
+    expect(after.items.map((m) => m.seq)).toEqual(seqs.slice(4, 9));
+    expect(await history(`after=${seqs[11]}`)).toEqual({ items: [], next: seqs[11], before: null, more: false, source: 'tail' });
+
     const bad = await fetch(`${baseUrl}/v1/rooms/gap/messages?after=-1`);
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('invalid_query');
+    const both = await fetch(`${baseUrl}/v1/rooms/gap/messages?after=1&before=5`);
+    expect(both.status).toBe(400);
   });
 
   it('a client cut off for 5 s during a burst ends with every message exactly once, in order', async () => {
     // The socket goes through a TCP proxy we can cut, as a phone losing its network would.
     const proxy = await startTcpProxy({ host: PUSHER.host, port: PUSHER.port });
     const viewer = client(undefined, proxy.port);
-    const feed = createRoomFeed({ pusher: viewer, roomId: 'burst', gatewayUrl: baseUrl, after: 0, keep: 10_000, onChange: () => undefined });
+    const feed = createRoomFeed({ pusher: viewer, roomId: 'burst', gatewayUrl: baseUrl, after: 0, keep: 10_000, maxBackfill: 1000, reconnectJitterMs: 200, onChange: () => undefined });
     const connected = () => viewer.connection.state === 'connected';
     await waitFor(connected, (ok) => ok, { what: 'the viewer connected' });
 

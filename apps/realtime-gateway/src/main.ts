@@ -34,6 +34,7 @@ const gateway = buildApp({
   session: config.session,
   rateLimiter: createRateLimiter({ burst: config.AUTH_RATE_BURST, perSecond: config.AUTH_RATE_PER_S }),
   historyRateLimiter: createRateLimiter({ burst: config.HISTORY_RATE_BURST, perSecond: config.HISTORY_RATE_PER_S }),
+  historyTail: { perRoom: config.HISTORY_TAIL_PER_ROOM, rooms: config.HISTORY_TAIL_ROOMS },
   http: httpServerConfig(config),
   coalesceWindowMs: config.COALESCE_WINDOW_MS,
   pusherApp: { key: config.PUSHER_APP_KEY, secret: config.PUSHER_APP_SECRET },

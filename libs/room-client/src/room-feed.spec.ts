@@ -12,14 +12,24 @@ let server: Server;
 let gatewayUrl: string;
 
 beforeAll(async () => {
+  // The gateway's history endpoint, as it answers: the newest page, the page before or after a sequence.
   server = createServer((req, res) => {
     const url = new URL(req.url!, 'http://x');
     requests.push(url.search);
-    const after = Number(url.searchParams.get('after'));
     const limit = Number(url.searchParams.get('limit'));
-    const items = history.filter((m) => m.seq > after).slice(0, limit);
+    const after = url.searchParams.get('after');
+    const before = url.searchParams.get('before');
+    let items: ChatItem[];
+    let more = false;
+    if (after !== null) {
+      const later = history.filter((m) => m.seq > Number(after));
+      items = later.slice(0, limit);
+      more = later.length > limit;
+    } else {
+      items = history.filter((m) => before === null || m.seq < Number(before)).slice(-limit);
+    }
     res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ items, next: items.at(-1)?.seq ?? after }));
+    res.end(JSON.stringify({ items, next: items.at(-1)?.seq ?? (after !== null ? Number(after) : (history.at(-1)?.seq ?? 0)), before: items[0]?.seq ?? null, more }));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   gatewayUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
@@ -56,11 +66,18 @@ describe('chat event rows', () => {
   });
 });
 
+const settle = async (feed: { idle(): Promise<void> }, ms = 5) => {
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  await feed.idle();
+};
+
 describe('createRoomFeed', () => {
-  it('keeps sequence order and drops duplicates, whatever order events arrive in', () => {
+  it('keeps sequence order and drops duplicates, whatever order events arrive in', async () => {
+    history.length = 0;
     const s = socket();
     const feed = createRoomFeed({ pusher: s.pusher, roomId: 'r', gatewayUrl, onChange: () => undefined });
     s.emit('pusher:subscription_succeeded');
+    await feed.idle();
     s.chat([10, 12]);
     s.chat([20], 12);
     s.chat([15], 12); // another gateway replica's event, arriving late
@@ -69,32 +86,93 @@ describe('createRoomFeed', () => {
     feed.close();
   });
 
+  it('opens with the newest page in one request, and scrolls back through `before`', async () => {
+    history.length = 0;
+    history.push(...Array.from({ length: 5_000 }, (_, i) => item(i + 1)));
+    requests.length = 0;
+    const s = socket();
+    const feed = createRoomFeed({ pusher: s.pusher, roomId: 'r', gatewayUrl, history: 50, onChange: () => undefined });
+    s.emit('pusher:subscription_succeeded');
+    await feed.idle();
+    expect(requests).toEqual(['?limit=50']);
+    expect(feed.messages().map((m) => m.seq)).toEqual(Array.from({ length: 50 }, (_, i) => 4_951 + i));
+    expect(await feed.loadOlder()).toBe(50);
+    expect(await feed.loadOlder()).toBe(50);
+    expect(requests.slice(1)).toEqual(['?before=4951&limit=50', '?before=4901&limit=50']);
+    expect(feed.messages()).toHaveLength(150);
+    expect(feed.messages()[0]!.seq).toBe(4_851);
+    feed.close();
+  });
+
   it('backfills what it missed when an event names a previous message it never saw, and after a resubscribe', async () => {
     history.length = 0;
-    history.push(...[5, 7, 9, 11].map(item));
+    history.push(item(5));
+    requests.length = 0;
     const s = socket();
     const changes: number[] = [];
-    const feed = createRoomFeed({ pusher: s.pusher, roomId: 'r', gatewayUrl, onChange: (list) => changes.push(list.length) });
+    const feed = createRoomFeed({ pusher: s.pusher, roomId: 'r', gatewayUrl, reconnectJitterMs: 0, onChange: (list) => changes.push(list.length) });
     s.emit('pusher:subscription_succeeded');
-    s.chat([5]);
+    await feed.idle();
+    history.push(...[7, 9, 11].map(item));
     s.chat([11], 9); // 7 and 9 went missing
     await feed.idle();
     expect(feed.messages().map((m) => m.seq)).toEqual([5, 7, 9, 11]);
     // The socket dropped and came back: 13, 15 and 17 were sent meanwhile.
     history.push(...[13, 15, 17].map(item));
     s.emit('pusher:subscription_succeeded');
-    await feed.idle();
+    await settle(feed);
     expect(feed.messages().map((m) => m.seq)).toEqual([5, 7, 9, 11, 13, 15, 17]);
-    expect(requests.slice(-2)).toEqual(['?after=11&limit=200', '?after=17&limit=200']);
+    expect(requests).toEqual(['?limit=50', '?after=5&limit=200', '?after=11&limit=200']);
     expect(changes.at(-1)).toBe(7);
+    expect(feed.gaps()).toEqual([]);
     feed.close();
   });
 
-  it('loads history after a given sequence first, and keeps only the newest `keep` messages', async () => {
+  it('after missing 2,000 messages asks for at most one page, then jumps to the newest and marks the hole', async () => {
+    history.length = 0;
+    history.push(...Array.from({ length: 100 }, (_, i) => item(i + 1)));
+    requests.length = 0;
+    const s = socket();
+    const feed = createRoomFeed({ pusher: s.pusher, roomId: 'r', gatewayUrl, history: 50, maxBackfill: 200, reconnectJitterMs: 0, onChange: () => undefined });
+    s.emit('pusher:subscription_succeeded');
+    await feed.idle();
+    history.push(...Array.from({ length: 2_000 }, (_, i) => item(101 + i)));
+    s.emit('pusher:subscription_succeeded');
+    await settle(feed);
+    expect(requests).toEqual(['?limit=50', '?after=100&limit=200', '?limit=50']);
+    const seqs = feed.messages().map((m) => m.seq);
+    expect(seqs.at(-1)).toBe(2_100);
+    expect(seqs).toContain(300); // the one page it did fetch
+    expect(seqs).not.toContain(301);
+    expect(feed.gaps()).toEqual([{ after: 300, before: 2_051 }]);
+    // A live event right after the hole is not taken for a new gap.
+    s.chat([2_101], 2_100);
+    await feed.idle();
+    expect(requests).toHaveLength(3);
+    feed.close();
+  });
+
+  it('spreads reconnect backfills over the jitter window', async () => {
+    history.length = 0;
+    history.push(item(1));
+    requests.length = 0;
+    const s = socket();
+    const feed = createRoomFeed({ pusher: s.pusher, roomId: 'r', gatewayUrl, reconnectJitterMs: 400, random: () => 0.5, onChange: () => undefined });
+    s.emit('pusher:subscription_succeeded');
+    await feed.idle();
+    s.emit('pusher:subscription_succeeded');
+    await settle(feed, 120);
+    expect(requests).toEqual(['?limit=50']);
+    await settle(feed, 150);
+    expect(requests).toEqual(['?limit=50', '?after=1&limit=200']);
+    feed.close();
+  });
+
+  it('resumes after a given sequence first when asked, and keeps only the newest `keep` messages', async () => {
     history.length = 0;
     history.push(...Array.from({ length: 450 }, (_, i) => item(i + 1)));
     const s = socket();
-    const feed = createRoomFeed({ pusher: s.pusher, roomId: 'r', gatewayUrl, after: 0, keep: 100, onChange: () => undefined });
+    const feed = createRoomFeed({ pusher: s.pusher, roomId: 'r', gatewayUrl, after: 0, maxBackfill: 450, keep: 100, onChange: () => undefined });
     s.emit('pusher:subscription_succeeded');
     await feed.idle();
     expect(feed.messages().map((m) => m.seq)).toEqual(Array.from({ length: 100 }, (_, i) => 351 + i));

@@ -72,15 +72,38 @@ export interface RoomFeedOptions {
   roomId: string;
   /** The gateway's base URL, e.g. `http://127.0.0.1:8082` (no trailing slash). */
   gatewayUrl: string;
-  /** Loads the room's history after this sequence first (0: everything still kept). Omitted: only what comes next. */
+  /**
+   * The room's newest messages to open with (one request), then live. Older ones only on `loadOlder()`.
+   * Default 50. Ignored when `after` is given.
+   */
+  history?: number;
+  /** Instead of the newest: load the history after this sequence first (resuming from a known point). */
   after?: number;
-  /** Messages kept, newest last; older ones drop off. Default 500. */
+  /**
+   * Most messages fetched to fill what was missed (a reconnect, a gap): beyond this the feed jumps to the
+   * newest and records the hole in `gaps()` ("older messages not shown") instead of walking. Default 200.
+   */
+  maxBackfill?: number;
+  /**
+   * Backfill after a reconnect waits a random 0–this many ms, so a Soketi node's sockets, which all come back
+   * at once, do not all ask the gateway at once. Default 1000.
+   */
+  reconnectJitterMs?: number;
+  /** Messages kept, newest last; older ones drop off (raised by what `loadOlder()` brings). Default 500. */
   keep?: number;
   /** Called with the whole ordered list whenever it changes. */
   onChange(messages: readonly ChatItem[]): void;
   /** Backfill failures (the feed retries on the next reconnect or gap). */
   onError?(error: unknown): void;
   fetch?: typeof fetch;
+  /** Randomness for the jitter (tests). */
+  random?: () => number;
+}
+
+/** A hole the feed chose not to fill: messages with after < seq < before are not shown. */
+export interface FeedGap {
+  after: number;
+  before: number;
 }
 
 export interface RoomFeed {
@@ -88,6 +111,10 @@ export interface RoomFeed {
   readonly channel: ChannelLike;
   /** The ordered messages now held. */
   messages(): readonly ChatItem[];
+  /** Where messages were skipped after a long absence (render "older messages not shown" there). */
+  gaps(): readonly FeedGap[];
+  /** Loads the page before the oldest message held (scrolling back); resolves with how many came. */
+  loadOlder(): Promise<number>;
   /** Resolves when no backfill is running (tests, and pages that want a settled view). */
   idle(): Promise<void>;
   close(): void;
@@ -97,19 +124,35 @@ export function roomChannelName(roomId: string): string {
   return `room-${roomId}`;
 }
 
+interface HistoryPage {
+  items: ChatItem[];
+  next: number;
+  before?: number | null;
+  more?: boolean;
+}
+
 export function createRoomFeed(options: RoomFeedOptions): RoomFeed {
-  const keep = options.keep ?? 500;
+  let keep = options.keep ?? 500;
+  const historySize = options.history ?? 50;
+  const maxBackfill = options.maxBackfill ?? 200;
+  const jitterMs = options.reconnectJitterMs ?? 1000;
+  const random = options.random ?? Math.random;
   const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
   const channelName = roomChannelName(options.roomId);
+  const base = `${options.gatewayUrl}/v1/rooms/${encodeURIComponent(options.roomId)}/messages`;
   let list: ChatItem[] = [];
   const seen = new Set<number>();
-  /** Sequences at or below this are history we chose not to load: never a gap. */
+  const gaps: FeedGap[] = [];
+  /** Sequences at or below this are history we chose not to load: never a gap. Set by the first page. */
   let floor = options.after ?? -1;
+  let floorSet = options.after !== undefined;
+  let opened = false;
   let subscribedOnce = false;
   let closed = false;
   let backfilling: Promise<void> = Promise.resolve();
 
   const highestSeen = (): number => (list.length > 0 ? list[list.length - 1]!.seq : floor);
+  const skipped = (seq: number) => seq <= floor || gaps.some((g) => seq > g.after && seq < g.before);
 
   const merge = (items: ChatItem[]) => {
     let changed = false;
@@ -130,45 +173,80 @@ export function createRoomFeed(options: RoomFeedOptions): RoomFeed {
     if (changed && !closed) options.onChange(list);
   };
 
-  /** Pages through the history after `after` until it is empty or reaches `until`. Runs one at a time. */
-  const backfill = (after: number, until = Infinity) => {
-    backfilling = backfilling.then(async () => {
-      let cursor = after;
-      try {
-        while (!closed && cursor < until) {
-          const url = `${options.gatewayUrl}/v1/rooms/${encodeURIComponent(options.roomId)}/messages?after=${cursor}&limit=200`;
-          const response = await doFetch(url);
-          if (!response.ok) throw new Error(`history ${response.status}: ${await response.text()}`);
-          const page = (await response.json()) as { items: ChatItem[]; next: number };
-          if (page.items.length === 0) break;
-          merge(page.items);
-          cursor = page.next;
-        }
-      } catch (error) {
-        options.onError?.(error);
-      }
-    });
+  const get = async (query: string): Promise<HistoryPage> => {
+    const response = await doFetch(`${base}?${query}`);
+    if (!response.ok) throw new Error(`history ${response.status}: ${await response.text()}`);
+    return (await response.json()) as HistoryPage;
+  };
+
+  /** Runs history work one piece at a time; failures go to onError (retried on the next reconnect or gap). */
+  const queue = (work: () => Promise<void>) => {
+    backfilling = backfilling.then(() => (closed ? undefined : work())).catch((error: unknown) => options.onError?.(error));
     return backfilling;
   };
 
+  /** The room's newest page: the feed opens with it, and jumps to it after a long absence. */
+  const loadNewest = async () => {
+    const page = await get(`limit=${historySize}`);
+    if (!floorSet) {
+      floor = (page.items[0]?.seq ?? page.next + 1) - 1;
+      floorSet = true;
+    }
+    return page;
+  };
+
+  /**
+   * What was missed after `after`: one request for at most `maxBackfill` messages. When more follow, the
+   * feed does not walk them: it takes the newest page (a second request, unless live events already cover
+   * the end, `until`) and records the hole between.
+   */
+  const catchUp = (after: number, until?: number) =>
+    queue(async () => {
+      const page = await get(`after=${after}&limit=${maxBackfill}`);
+      merge(page.items);
+      if (!page.more) return;
+      const last = page.items.at(-1)?.seq ?? after;
+      if (until !== undefined) {
+        gaps.push({ after: last, before: until });
+      } else {
+        const newest = await loadNewest();
+        const first = newest.items[0]?.seq;
+        if (first !== undefined && first > last + 1) gaps.push({ after: last, before: first });
+        merge(newest.items);
+      }
+      if (!closed) options.onChange(list);
+    });
+
   const onChat = (payload: ChatEventPayload) => {
     const first = payload.seq[0];
-    if (seen.size === 0 && options.after === undefined) {
-      // The first message this page sees: nothing before it was asked for.
-      floor = Math.max(floor, payload.prev ?? first - 1);
-    } else if (payload.prev !== undefined && payload.prev > floor && !seen.has(payload.prev)) {
+    if (opened && payload.prev !== undefined && !skipped(payload.prev) && !seen.has(payload.prev)) {
       // The sender says the room had a message we never got (dropped while we were away, or not yet here).
       const before = list.filter((m) => m.seq < payload.prev!);
-      backfill(before.length > 0 ? before[before.length - 1]!.seq : floor, first);
+      catchUp(before.length > 0 ? before[before.length - 1]!.seq : floor, first);
     }
     merge(chatItems(payload));
   };
 
   const onSubscribed = () => {
+    if (!subscribedOnce) {
+      subscribedOnce = true;
+      queue(async () => {
+        if (options.after !== undefined) {
+          const page = await get(`after=${options.after}&limit=${maxBackfill}`);
+          merge(page.items);
+        } else {
+          merge((await loadNewest()).items);
+        }
+        opened = true;
+      });
+      return;
+    }
     // Pusher resubscribes by itself after a reconnect; what was sent in between is only in the history.
-    if (subscribedOnce) backfill(highestSeen());
-    else if (options.after !== undefined) backfill(options.after);
-    subscribedOnce = true;
+    // Every socket of a restarted node comes back at once: spread the backfills.
+    const from = highestSeen();
+    setTimeout(() => {
+      if (!closed) catchUp(from);
+    }, random() * jitterMs);
   };
 
   const channel = options.pusher.subscribe(channelName);
@@ -178,6 +256,23 @@ export function createRoomFeed(options: RoomFeedOptions): RoomFeed {
   return {
     channel,
     messages: () => list,
+    gaps: () => gaps,
+    loadOlder() {
+      let loaded = 0;
+      return queue(async () => {
+        const oldest = list[0]?.seq ?? floor + 1;
+        if (oldest <= 1) return;
+        const page = await get(`before=${oldest}&limit=${historySize}`);
+        loaded = page.items.length;
+        if (loaded === 0) {
+          floor = 0;
+          return;
+        }
+        floor = Math.min(floor, page.items[0]!.seq - 1);
+        keep += loaded;
+        merge(page.items);
+      }).then(() => loaded);
+    },
     async idle() {
       let current: Promise<void>;
       do {

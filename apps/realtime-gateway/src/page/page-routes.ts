@@ -63,6 +63,7 @@ function page(roomId: string, config: string): string {
   #live { font-weight: bold; color: #f55; }
   #chat { list-style: none; margin: 0; padding: .5rem 1rem; overflow-y: auto; }
   #chat li { padding: .15rem 0; }
+  #chat li.gap { color: #888; font-style: italic; text-align: center; }
   aside { border-left: 1px solid #ddd; padding: .5rem 1rem; overflow-y: auto; }
   aside h2 { font-size: .95rem; margin: .5rem 0; }
   small { color: #888; }

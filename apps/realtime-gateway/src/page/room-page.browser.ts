@@ -30,27 +30,56 @@ pusher.connection.bind('state_change', ({ current }: { current: string }) => {
 
 function renderChat(messages: readonly ChatItem[]) {
   const list = $('chat');
-  const items = messages.map((m) => {
+  const atBottom = list.scrollTop + list.clientHeight >= list.scrollHeight - 4;
+  const items: HTMLElement[] = [];
+  for (const m of messages) {
+    // Where the feed skipped what a long absence missed, say so instead of pretending chat was quiet.
+    if (feed?.gaps().some((g) => g.before === m.seq)) {
+      const gap = document.createElement('li');
+      gap.className = 'gap';
+      gap.textContent = 'older messages not shown';
+      items.push(gap);
+    }
     const li = document.createElement('li');
     li.dataset['seq'] = String(m.seq);
     const who = document.createElement('b');
     who.textContent = m.sender.name;
     li.append(who, document.createTextNode(` ${m.content}`));
-    return li;
-  });
+    items.push(li);
+  }
   list.replaceChildren(...items);
-  list.scrollTop = list.scrollHeight;
+  if (atBottom || !scrolledBack) list.scrollTop = list.scrollHeight;
 }
 
+let scrolledBack = false;
+// Opens with the room's newest messages (one request, whatever the room's size), then live; older ones
+// are fetched only when the reader scrolls to the top.
 const feed = createRoomFeed({
   pusher,
   roomId: config.roomId,
   gatewayUrl: location.origin,
-  // Open with the last messages the stream or history still holds.
-  after: 0,
-  keep: 200,
+  history: 50,
+  keep: 500,
   onChange: renderChat,
   onError: (error) => console.warn('chat backfill failed; retried on the next reconnect', error),
+});
+
+let loadingOlder = false;
+$('chat').addEventListener('scroll', () => {
+  const list = $('chat');
+  if (list.scrollTop > 0 || loadingOlder) return;
+  loadingOlder = true;
+  scrolledBack = true;
+  const before = list.scrollHeight;
+  void feed
+    .loadOlder()
+    .then(() => {
+      // Keep the reader's place: the list grew above them.
+      list.scrollTop = list.scrollHeight - before;
+    })
+    .finally(() => {
+      loadingOlder = false;
+    });
 });
 
 feed.channel.bind('viewers', (p: { viewers: number; live: boolean }) => {

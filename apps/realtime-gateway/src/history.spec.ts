@@ -1,0 +1,207 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import Pusher from 'pusher';
+import type PusherClient from 'pusher-js';
+import { chatToPostgresConsumer, type ChatMessage } from '@onair/contracts';
+import { createDb, insertChatMessages, migrateToLatest, type Db } from '@onair/database';
+import { createTestDatabase } from '@onair/database/testing';
+import { ensureConsumer } from '@onair/messaging';
+import { createTestTopology } from '@onair/messaging/testing';
+import { createRoomFeed } from '@onair/room-client';
+import { createMetricsRegistry, createRateLimiter } from '@onair/service-kit';
+import { startTcpProxy, waitFor } from '@onair/service-kit/testing';
+import { testSessionKeys } from '@onair/session/testing';
+import type { Registry } from 'prom-client';
+import { buildApp, type Gateway } from './app';
+import { pusherClient } from './testing/pusher-client';
+
+/**
+ * Joining a room costs O(1): the newest page from the replica's memory, older pages and what memory lacks
+ * from Postgres by (platform, channel_id, stream_seq), against real NATS, Postgres and Soketi. Fixed times.
+ */
+const PUSHER = {
+  appId: process.env['PUSHER_APP_ID'] ?? 'onair',
+  key: process.env['PUSHER_APP_KEY'] ?? 'onair-key',
+  secret: process.env['PUSHER_APP_SECRET'] ?? 'onair-secret',
+  host: process.env['PUSHER_HOST'] ?? '127.0.0.1',
+  port: Number(process.env['PUSHER_PORT'] ?? 6001),
+};
+const T0 = Date.UTC(2026, 10, 23, 12);
+
+let env: Awaited<ReturnType<typeof createTestTopology>>;
+let testDb: Awaited<ReturnType<typeof createTestDatabase>>;
+let handle: Db;
+const gateways: Array<{ gateway: Gateway; registry: Registry; baseUrl: string }> = [];
+const clients: PusherClient[] = [];
+
+async function startGateway(tail?: { perRoom: number; rooms: number }) {
+  const registry = createMetricsRegistry('realtime-gateway');
+  const gateway = buildApp({
+    logger: pino({ level: 'silent' }),
+    registry,
+    messaging: env.messaging,
+    topology: env.topology,
+    pusher: new Pusher({ appId: PUSHER.appId, key: PUSHER.key, secret: PUSHER.secret, host: PUSHER.host, port: String(PUSHER.port), useTLS: false }),
+    session: testSessionKeys('history-spec-session-secret-0123456789abcdef'),
+    rateLimiter: createRateLimiter({ burst: 1000, perSecond: 100 }),
+    historyRateLimiter: createRateLimiter({ burst: 100_000, perSecond: 100_000 }),
+    coalesceWindowMs: 20,
+    pusherApp: { key: PUSHER.key, secret: PUSHER.secret },
+    presenceWindowMs: 100,
+    page: { pusher: { key: PUSHER.key, wsHost: PUSHER.host, wsPort: PUSHER.port, forceTLS: false } },
+    db: handle,
+    ...(tail ? { historyTail: tail } : {}),
+  });
+  await gateway.server.app.listen({ host: '127.0.0.1', port: 0 });
+  const baseUrl = `http://127.0.0.1:${(gateway.server.app.server.address() as { port: number }).port}`;
+  await gateway.start();
+  const started = { gateway, registry, baseUrl };
+  gateways.push(started);
+  return started;
+}
+
+beforeAll(async () => {
+  env = await createTestTopology('gw-history');
+  testDb = await createTestDatabase('gw_history');
+  handle = createDb({ url: testDb.url, poolMax: 4 });
+  await migrateToLatest(handle.db, new Date(T0));
+});
+afterAll(async () => {
+  for (const c of clients) c.disconnect();
+  for (const { gateway } of gateways) {
+    await gateway.stop();
+    await gateway.server.app.close();
+  }
+  await env?.cleanup();
+  await handle?.close();
+  await testDb?.drop();
+});
+
+function chat(i: number, room: string): ChatMessage {
+  const at = new Date(T0 + i).toISOString();
+  return { platform: 'onair', messageId: `${room}-${i}`, channelId: room, senderId: `u${i % 7}`, senderUsername: `user${i % 7}`, content: `hello ${i}`, sentAt: at, receivedAt: at };
+}
+
+/** Publishes `count` messages to a room (with up to 200 in flight) and returns their stream sequences. */
+async function publishRoom(room: string, from: number, count: number): Promise<number[]> {
+  const seqs: number[] = new Array(count);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 200 }, async () => {
+      while (next < count) {
+        const i = next++;
+        const m = chat(from + i, room);
+        seqs[i] = (await env.messaging.js.publish(env.topology.chat.subject('onair', room), JSON.stringify(m), { msgID: `onair:${m.messageId}` })).seq;
+      }
+    }),
+  );
+  return seqs;
+}
+
+/** What chat-writer does: stores the rows with their sequences, then acks them (its ack floor is what Postgres holds). */
+async function storeInPostgres(room: string, from: number, seqs: number[]): Promise<void> {
+  await insertChatMessages(handle.db, seqs.map((seq, i) => ({ ...chat(from + i, room), repliesTo: null, streamSeq: seq })));
+}
+
+async function metric(registry: Registry, name: string, labels: string): Promise<number> {
+  const line = (await registry.metrics()).split('\n').find((l) => l.startsWith(`${name}{${labels}`));
+  return line ? Number(line.split(' ').at(-1)) : 0;
+}
+
+type Page = { items: Array<{ seq: number; id: string }>; next: number; before: number | null; more: boolean; source: string };
+const get = async (baseUrl: string, room: string, query: string) => (await (await fetch(`${baseUrl}/v1/rooms/${room}/messages?${query}`)).json()) as Page;
+
+describe('history that does not grow with the room', () => {
+  it('serves a room older than the replica from Postgres in one read, and what Postgres lacks yet from the stream', async () => {
+    // 300 messages before the gateway starts; chat-writer has stored and acked the first 250.
+    const seqs = await publishRoom('archive', 0, 300);
+    await storeInPostgres('archive', 0, seqs.slice(0, 250));
+    const durable = chatToPostgresConsumer(env.topology);
+    await ensureConsumer(env.messaging.jsm, durable);
+    const consumer = await env.messaging.js.consumers.get(durable.stream, durable.durable);
+    let acked = 0;
+    for await (const m of await consumer.fetch({ max_messages: 250, expires: 2000 })) {
+      m.ack();
+      if (++acked === 250) break;
+    }
+    await waitFor(async () => (await env.messaging.jsm.consumers.info(durable.stream, durable.durable)).ack_floor.stream_seq, (f) => f >= seqs[249]!, { what: 'ack floor' });
+
+    const { baseUrl, registry } = await startGateway();
+    const newest = await get(baseUrl, 'archive', 'limit=50');
+    expect(newest.items.map((m) => m.id)).toEqual(Array.from({ length: 50 }, (_, i) => `archive-${250 + i}`));
+    expect(newest.source).toBe('history+stream');
+    const back = await get(baseUrl, 'archive', `before=${newest.before}&limit=100`);
+    expect(back.items.map((m) => m.id)).toEqual(Array.from({ length: 100 }, (_, i) => `archive-${150 + i}`));
+    expect(back.source).toBe('history');
+    const resume = await get(baseUrl, 'archive', 'after=0&limit=100');
+    expect(resume.items.map((m) => m.id)).toEqual(Array.from({ length: 100 }, (_, i) => `archive-${i}`));
+    expect(resume.more).toBe(true);
+    expect(await metric(registry, 'gateway_history_reads_total', 'source="history"')).toBe(2);
+  });
+
+  it('shares one read among 100 concurrent joins of the same room', async () => {
+    const seqs = await publishRoom('hot-old', 0, 400);
+    await storeInPostgres('hot-old', 0, seqs);
+    const { baseUrl, registry } = await startGateway();
+    const pages = await Promise.all(Array.from({ length: 100 }, () => get(baseUrl, 'hot-old', 'limit=50')));
+    expect(new Set(pages.map((p) => JSON.stringify(p))).size).toBe(1);
+    const read = await metric(registry, 'gateway_history_requests_total', 'how="read"');
+    const shared = await metric(registry, 'gateway_history_requests_total', 'how="shared"');
+    expect(read + shared).toBe(100);
+    expect(read).toBeLessThan(10);
+  });
+
+  it('opens a 5,000-message room with exactly one history request, live after it, from memory', async () => {
+    const { baseUrl, registry } = await startGateway({ perRoom: 200, rooms: 100 });
+    await publishRoom('big', 0, 5_000);
+    await waitFor(() => get(baseUrl, 'big', 'limit=1'), (p) => p.items[0]?.id === 'big-4999', { what: 'the tail caught up' });
+    const requests: string[] = [];
+    const countingFetch: typeof fetch = (input, init) => {
+      requests.push(String(input));
+      return fetch(input, init);
+    };
+    const viewer = pusherClient({ key: PUSHER.key, host: PUSHER.host, port: PUSHER.port, gatewayUrl: baseUrl });
+    clients.push(viewer);
+    const feed = createRoomFeed({ pusher: viewer, roomId: 'big', gatewayUrl: baseUrl, history: 50, fetch: countingFetch, onChange: () => undefined });
+    await waitFor(() => feed.messages().length, (n) => n === 50, { what: 'the newest page' });
+    await feed.idle();
+    expect(requests).toHaveLength(1);
+    expect(feed.messages().map((m) => m.id)).toEqual(Array.from({ length: 50 }, (_, i) => `big-${4_950 + i}`));
+    expect(await metric(registry, 'gateway_history_reads_total', 'source="tail"')).toBeGreaterThanOrEqual(1);
+    // Live from there, and scrolling back pages through `before`.
+    await publishRoom('big', 5_000, 3);
+    await waitFor(() => feed.messages().at(-1)?.id, (id) => id === 'big-5002', { what: 'live messages' });
+    expect(await feed.loadOlder()).toBe(50);
+    expect(feed.messages()[0]!.id).toBe('big-4900');
+    expect(requests).toHaveLength(2);
+    feed.close();
+  });
+
+  it('a client cut off while 2,000 messages pass makes at most two requests on return and shows the newest', async () => {
+    const { baseUrl } = await startGateway({ perRoom: 200, rooms: 100 });
+    const proxy = await startTcpProxy({ host: PUSHER.host, port: PUSHER.port });
+    const requests: string[] = [];
+    const countingFetch: typeof fetch = (input, init) => {
+      requests.push(String(input));
+      return fetch(input, init);
+    };
+    const viewer = pusherClient({ key: PUSHER.key, host: PUSHER.host, port: proxy.port, gatewayUrl: baseUrl });
+    clients.push(viewer);
+    await publishRoom('away', 0, 20);
+    const feed = createRoomFeed({ pusher: viewer, roomId: 'away', gatewayUrl: baseUrl, history: 50, maxBackfill: 200, reconnectJitterMs: 300, fetch: countingFetch, onChange: () => undefined });
+    await waitFor(() => feed.messages().length, (n) => n === 20, { what: 'the first page' });
+    await proxy.down();
+    await waitFor(() => viewer.connection.state, (state) => state !== 'connected', { what: 'the viewer noticing it was cut off' });
+    await publishRoom('away', 20, 2_000);
+    requests.length = 0;
+    await proxy.up();
+    await waitFor(() => feed.messages().at(-1)?.id, (id) => id === 'away-2019', { what: 'the newest after the return', timeoutMs: 30_000 });
+    await feed.idle();
+    expect(requests.length).toBeLessThanOrEqual(2);
+    expect(feed.gaps()).toHaveLength(1);
+    const ids = feed.messages().map((m) => m.id);
+    expect(ids.slice(-50)).toEqual(Array.from({ length: 50 }, (_, i) => `away-${1_970 + i}`));
+    feed.close();
+    await proxy.close();
+  }, 90_000);
+});
