@@ -337,7 +337,7 @@ function generate(count: number, seed: number): Hostile[] {
     () => g('ingest', 'POST', '/v1/rooms/:roomId/messages', 'no content type', { path: '/v1/rooms/r1/messages', headers: { authorization: bearer(), 'content-type': pick(['text/plain', 'application/x-www-form-urlencoded']) }, body: 'content=hi' }),
     // ---- gateway: GET /v1/rooms/:roomId/messages
     () => g('realtime-gateway', 'GET', '/v1/rooms/:roomId/messages', 'bad cursor', {
-      path: `/v1/rooms/r1/messages?${pick([`after=${pick(HUGE_NUMBERS.filter((n) => !['0x10', '00000000000000000000000001'].includes(n)))}`, `after=0&limit=${pick(['0', '201', '1e9', 'Infinity', '-5', 'x'])}`, 'limit=5', `after=0&${enc(nasty())}=1`, 'after=1&after=2'])}`,
+      path: `/v1/rooms/r1/messages?${pick([`after=${pick(HUGE_NUMBERS.filter((n) => !['0x10', '00000000000000000000000001'].includes(n)))}`, `after=0&limit=${pick(['0', '1001', '1e9', 'Infinity', '-5', 'x'])}`, `before=${pick(['0', '-1', '1e20', 'x'])}`, 'after=1&before=5', `after=0&${enc(nasty())}=1`, 'after=1&after=2'])}`,
     }),
     () => g('realtime-gateway', 'GET', '/v1/rooms/:roomId/messages', 'bad room', { path: `/v1/rooms/${pick(['kick-9007199254740992', 'kick-0123', 'x'.repeat(65), enc(nasty()), ...TRAVERSAL])}/messages?after=0` }),
     // ---- gateway: POST /pusher/auth and /pusher/user-auth
