@@ -321,4 +321,19 @@ describe('deploy/k8s', () => {
     const prodSoketi = prod.find((o) => o.kind === 'Deployment' && o.metadata.name === 'soketi')!;
     expect(containerEnv(podSpec(prodSoketi).containers[0], prod, filled)['SOKETI_ADAPTER_NATS_NODES_NUMBER']).toBe(String(prodSoketi['spec'].replicas));
   });
+
+  it.each(OVERLAYS)('overlay %s: Soketi gets NATS servers in a form it reads, the gateway a heap its history tail fits', (overlay) => {
+    const objects = built[overlay];
+    const soketi = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'soketi')!;
+    // Soketi JSON-parses the value or takes it as one URL; our services also take `a,b,c`, Soketi does not.
+    const servers = containerEnv(podSpec(soketi).containers[0], objects, filled)['SOKETI_ADAPTER_NATS_SERVERS']!;
+    expect(servers.startsWith('[') || !servers.includes(','), servers).toBe(true);
+
+    const gateway = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'realtime-gateway')!;
+    const container = podSpec(gateway).containers[0];
+    const config = parseGatewayConfig(containerEnv(container, objects, filled));
+    // ~250 B per kept message (apps/realtime-gateway/src/config.ts): the full tail within half the heap.
+    const tailMb = (250 * config.HISTORY_TAIL_PER_ROOM * config.HISTORY_TAIL_ROOMS) / 2 ** 20;
+    expect(tailMb).toBeLessThanOrEqual(heapCapMb(container.command)! / 2);
+  });
 });
