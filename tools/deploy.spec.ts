@@ -34,7 +34,7 @@ interface K8sObject {
   apiVersion: string;
   kind: string;
   metadata: { name: string; namespace?: string; labels?: Record<string, string> };
-  [field: string]: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  [field: string]: any;
 }
 type Env = Record<string, string>;
 
@@ -102,7 +102,7 @@ const matches = (selector: Record<string, string>, labels: Record<string, string
   Object.entries(selector).every(([k, v]) => labels[k] === v);
 
 /** A container's environment as the kubelet makes it: envFrom first, then `env` (which wins). */
-function containerEnv(container: any, objects: K8sObject[], secret: Env): Env { // eslint-disable-line @typescript-eslint/no-explicit-any
+function containerEnv(container: any, objects: K8sObject[], secret: Env): Env {
   const configMap = (name: string): Env => {
     const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === name);
     if (!cm) throw new Error(`ConfigMap ${name} is not in the build`);
@@ -133,11 +133,11 @@ function containerEnv(container: any, objects: K8sObject[], secret: Env): Env { 
 }
 
 /** Keys of onair-secrets a container reads, with whether each is optional. */
-function secretRefs(container: any): { key: string; optional: boolean }[] { // eslint-disable-line @typescript-eslint/no-explicit-any
+function secretRefs(container: any): { key: string; optional: boolean }[] {
   return (container.env ?? [])
-    .map((e: any) => e.valueFrom?.secretKeyRef) // eslint-disable-line @typescript-eslint/no-explicit-any
-    .filter((ref: any) => ref?.name === 'onair-secrets') // eslint-disable-line @typescript-eslint/no-explicit-any
-    .map((ref: any) => ({ key: ref.key as string, optional: Boolean(ref.optional) })); // eslint-disable-line @typescript-eslint/no-explicit-any
+    .map((e: any) => e.valueFrom?.secretKeyRef)
+    .filter((ref: any) => ref?.name === 'onair-secrets')
+    .map((ref: any) => ({ key: ref.key as string, optional: Boolean(ref.optional) }));
 }
 
 const serviceOf = (o: K8sObject) => o.metadata.labels?.['app.kubernetes.io/name'] ?? o.metadata.name;
