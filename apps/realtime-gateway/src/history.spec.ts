@@ -7,7 +7,7 @@ import { createDb, insertChatMessages, migrateToLatest, type Db } from '@onair/d
 import { createTestDatabase } from '@onair/database/testing';
 import { ensureConsumer } from '@onair/messaging';
 import { createTestTopology } from '@onair/messaging/testing';
-import { createRoomFeed } from '@onair/room-client';
+import { createRoomFeed, jitterReconnects } from '@onair/room-client';
 import { createMetricsRegistry, createRateLimiter } from '@onair/service-kit';
 import { startTcpProxy, waitFor } from '@onair/service-kit/testing';
 import { testSessionKeys } from '@onair/session/testing';
@@ -204,4 +204,32 @@ describe('history that does not grow with the room', () => {
     feed.close();
     await proxy.close();
   }, 90_000);
+
+  it('reconnects a dropped socket after its jitter, not at once, and resubscribes and backfills by itself', async () => {
+    const { baseUrl } = await startGateway({ perRoom: 200, rooms: 100 });
+    const proxy = await startTcpProxy({ host: PUSHER.host, port: PUSHER.port });
+    const viewer = pusherClient({ key: PUSHER.key, host: PUSHER.host, port: proxy.port, gatewayUrl: baseUrl });
+    clients.push(viewer);
+    // Half of a 2 s window: the socket may not come back before ~1 s.
+    const stop = jitterReconnects(viewer, { maxDelayMs: 2_000, random: () => 0.5 });
+    await publishRoom('jitter', 0, 5);
+    const feed = createRoomFeed({ pusher: viewer, roomId: 'jitter', gatewayUrl: baseUrl, reconnectJitterMs: 0, onChange: () => undefined });
+    await waitFor(() => feed.messages().length, (n) => n === 5, { what: 'the first page' });
+    await waitFor(() => viewer.connection.state, (s) => s === 'connected', { what: 'connected' });
+    const states: Array<[string, number]> = [];
+    viewer.connection.bind('state_change', ({ current }: { current: string }) => states.push([current, Date.now()]));
+    await proxy.down();
+    const droppedAt = Date.now();
+    await waitFor(() => viewer.connection.state, (s) => s !== 'connected', { what: 'the drop noticed' });
+    await publishRoom('jitter', 5, 10);
+    await proxy.up();
+    await waitFor(() => viewer.connection.state, (s) => s === 'connected', { what: 'reconnected', timeoutMs: 30_000 });
+    const reconnectedAt = states.find(([state]) => state === 'connected')![1];
+    expect(reconnectedAt - droppedAt).toBeGreaterThanOrEqual(900);
+    await waitFor(() => feed.messages().length, (n) => n === 15, { what: 'what was sent meanwhile' });
+    expect(feed.messages().map((m) => m.id)).toEqual(Array.from({ length: 15 }, (_, i) => `jitter-${i}`));
+    stop();
+    feed.close();
+    await proxy.close();
+  }, 60_000);
 });

@@ -1,2 +1,2 @@
-export { chatItems, chatRow, createRoomFeed } from './room-feed';
-export type { ChatEventPayload, ChatItem, ChatRowWire, FeedGap, RoomFeed, RoomFeedOptions, PusherLike, ChannelLike } from './room-feed';
+export { chatItems, chatRow, createRoomFeed, jitterReconnects } from './room-feed';
+export type { ChatEventPayload, ChatItem, ChatRowWire, FeedGap, ReconnectingPusherLike, RoomFeed, RoomFeedOptions, PusherLike, ChannelLike } from './room-feed';

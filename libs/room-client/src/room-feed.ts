@@ -288,3 +288,39 @@ export function createRoomFeed(options: RoomFeedOptions): RoomFeed {
     },
   };
 }
+
+/** What `jitterReconnects` needs of a pusher-js client. */
+export interface ReconnectingPusherLike {
+  connection: { bind(event: 'state_change', callback: (states: { previous: string; current: string }) => void): unknown };
+  connect(): void;
+  disconnect(): void;
+}
+
+/**
+ * pusher-js retries a lost connection at once, so every socket of a Soketi node that restarts comes back in
+ * the same second. This spreads them: when a connected client loses its connection, it stops pusher-js's
+ * own retry and reconnects after a random 0–`maxDelayMs` (pusher-js then resubscribes its channels, and the
+ * room feed backfills, itself jittered). Returns a function that stops doing so.
+ */
+export function jitterReconnects(pusher: ReconnectingPusherLike, options: { maxDelayMs?: number; random?: () => number } = {}): () => void {
+  const maxDelayMs = options.maxDelayMs ?? 3_000;
+  const random = options.random ?? Math.random;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let active = true;
+  pusher.connection.bind('state_change', ({ previous, current }) => {
+    if (!active || previous !== 'connected' || (current !== 'connecting' && current !== 'unavailable')) return;
+    clearTimeout(timer);
+    // Not inside pusher-js's own state change: it would carry on with its retry regardless.
+    setTimeout(() => {
+      if (!active) return;
+      pusher.disconnect();
+      timer = setTimeout(() => {
+        if (active) pusher.connect();
+      }, random() * maxDelayMs);
+    }, 0);
+  });
+  return () => {
+    active = false;
+    clearTimeout(timer);
+  };
+}

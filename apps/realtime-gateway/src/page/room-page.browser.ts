@@ -4,7 +4,7 @@
  * room feed, and viewer counts, audience, gifts and room state as they arrive over pusher-js.
  */
 import Pusher from 'pusher-js';
-import { createRoomFeed, type ChatItem } from '@onair/room-client';
+import { createRoomFeed, jitterReconnects, type ChatItem } from '@onair/room-client';
 
 interface PageConfig {
   roomId: string;
@@ -23,6 +23,8 @@ const pusher = new Pusher(config.pusher.key, {
   enabledTransports: ['ws', 'wss'],
   disableStats: true,
 });
+// A Soketi node that restarts drops every socket at once: come back spread over a few seconds.
+jitterReconnects(pusher, { maxDelayMs: 3_000 });
 pusher.connection.bind('state_change', ({ current }: { current: string }) => {
   $('connection').textContent = current;
   document.body.dataset['connection'] = current;
