@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { createTopology, DEFAULT_STREAM_LIMITS, streamDefinitions } from '@onair/contracts';
-import { waitFor } from '@onair/service-kit/testing';
+import { freePortForTests, waitFor } from '@onair/service-kit/testing';
 import { connectMessaging, natsServers, type Messaging } from './connection';
 import { ensureStreams } from './ensure';
 import { PublishUnavailableError } from './errors';
@@ -34,6 +34,14 @@ describe('natsServers', () => {
 });
 
 describe('a three-node cluster', () => {
+  it('connects while a listed server is down: the client tries the next', async () => {
+    const down = `nats://127.0.0.1:${await freePortForTests()}`;
+    const other = await connectMessaging({ url: [down, down, ...cluster.urls.slice(1)], name: 'cluster-spec-down', logger: pino({ level: 'silent' }) });
+    expect(other.connected).toBe(true);
+    expect(cluster.urls.slice(1).map((u) => u.replace('nats://', ''))).toContain(other.nc.getServer());
+    await other.nc.close();
+  });
+
   it('creates every stream with one copy, then raises them to three in place', async () => {
     await ensureStreams(messaging.jsm, streamDefinitions(topology, limits));
     expect((await messaging.jsm.streams.info(topology.chat.stream)).config.num_replicas).toBe(1);

@@ -121,6 +121,7 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
     specs.push({ name: `n${i}`, port: await freePort(), routePort: await freePort(), dir: join(root, `n${i}`) });
   }
   const routes = specs.map((s) => `nats://127.0.0.1:${s.routePort}`).join(',');
+  const children = new Set<ChildProcess>();
   const nodes = specs.map((spec): ClusterNode => {
     let child: ChildProcess | undefined;
     const running = () => child !== undefined && child.exitCode === null && child.signalCode === null;
@@ -139,6 +140,8 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
             '--cluster_name', 'c1', '-cluster', `nats://127.0.0.1:${spec.routePort}`, '-routes', routes],
           { stdio: 'ignore' },
         );
+        children.add(child);
+        child.once('exit', () => children.delete(child!));
         await waitForPort(spec.port, 10_000);
       },
       async kill() {
@@ -150,7 +153,11 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
     };
   });
   const remove = () => rmSync(root, { recursive: true, force: true });
-  process.once('exit', remove);
+  // A test process that dies without stop() leaves no servers behind: kill() is synchronous enough here.
+  process.once('exit', () => {
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    remove();
+  });
   await Promise.all(nodes.map((n) => n.start()));
   await waitForJetStream(nodes.map((n) => n.url), 30_000);
   return {
