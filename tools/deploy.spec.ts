@@ -51,14 +51,10 @@ const PARSERS: Record<string, (env: Env) => { SHUTDOWN_GRACE_MS: number; PORT: n
 const PUBLIC = ['ingest', 'realtime-gateway', 'soketi'];
 
 /**
- * Placeholders a service starts with because nothing in a value says it is fake (any string is a valid
- * Pusher secret or Kick client id). Known, and said in the Secret template; every other placeholder must
- * be refused by every service that reads it.
+ * Placeholders a service starts with. None: secrets that take any string (a Pusher secret, a Kick client id)
+ * refuse the template's placeholders by name (service-kit's `str({ secret: true })`).
  */
-const PLACEHOLDERS_ACCEPTED: Record<string, string[]> = {
-  'realtime-gateway': ['PUSHER_APP_SECRET'],
-  'probe-scheduler': ['KICK_CLIENT_ID', 'KICK_CLIENT_SECRET'],
-};
+const PLACEHOLDERS_ACCEPTED: Record<string, string[]> = {};
 
 const PLACEHOLDER = 'REPLACE_ME';
 const token = () => randomBytes(24).toString('hex');

@@ -17,7 +17,7 @@ const shape = {
    * User access token (scope `chat:write`) of the bot's Kick account; empty: no replies in Kick chat (clips
    * are still made; first-party rooms still get replies).
    */
-  KICK_BOT_TOKEN: str({ default: '', allowEmpty: true }),
+  KICK_BOT_TOKEN: str({ default: '', allowEmpty: true, secret: true }),
   /** Kick replies one channel may get in a burst, and per minute after that. */
   KICK_REPLY_BURST: int({ default: 5, min: 1 }),
   KICK_REPLIES_PER_MIN: int({ default: 20, min: 1 }),

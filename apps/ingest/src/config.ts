@@ -20,8 +20,8 @@ const shape = {
   /** … and per second after that. */
   ROOM_RATE_PER_S: int({ default: 2, min: 1 }),
   /** LiveKit API key and secret that sign its webhooks; empty: POST /webhooks/livekit answers 503. */
-  LIVEKIT_API_KEY: str({ default: '', allowEmpty: true }),
-  LIVEKIT_API_SECRET: str({ default: '', allowEmpty: true }),
+  LIVEKIT_API_KEY: str({ default: '', allowEmpty: true, secret: true }),
+  LIVEKIT_API_SECRET: str({ default: '', allowEmpty: true, secret: true }),
   /** Milliseconds to wait for JetStream's PubAck before answering 503. */
   PUBLISH_TIMEOUT_MS: int({ default: 2_000, min: 100 }),
 };

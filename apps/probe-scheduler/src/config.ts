@@ -10,8 +10,8 @@ const shape = {
   KICK_API_BASE: url({ default: 'https://api.kick.com', protocols: ['http', 'https'] }),
   KICK_OAUTH_BASE: url({ default: 'https://id.kick.com', protocols: ['http', 'https'] }),
   /** Kick app credentials (client-credentials grant). Empty: probing is off and the service says so. */
-  KICK_CLIENT_ID: str({ default: '', allowEmpty: true }),
-  KICK_CLIENT_SECRET: str({ default: '', allowEmpty: true }),
+  KICK_CLIENT_ID: str({ default: '', allowEmpty: true, secret: true }),
+  KICK_CLIENT_SECRET: str({ default: '', allowEmpty: true, secret: true }),
   /** Milliseconds between ticks of one replica, plus up to PROBE_TICK_JITTER_MS at random. */
   PROBE_TICK_MS: int({ default: 5_000, min: 100 }),
   PROBE_TICK_JITTER_MS: int({ default: 1_000, min: 0 }),

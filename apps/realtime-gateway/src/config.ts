@@ -9,7 +9,7 @@ const shape = {
    */
   PUSHER_APP_ID: str({ default: 'onair' }),
   PUSHER_APP_KEY: str(),
-  PUSHER_APP_SECRET: str(),
+  PUSHER_APP_SECRET: str({ secret: true }),
   PUSHER_HOST: str({ default: '127.0.0.1' }),
   PUSHER_PORT: int({ default: 6001, min: 1, max: 65535 }),
   PUSHER_USE_TLS: bool({ default: false }),
@@ -41,8 +41,8 @@ const shape = {
   HISTORY_TAIL_ROOMS: int({ default: 5_000, min: 1, max: 1_000_000 }),
   LIVEKIT_URL: url({ default: 'ws://127.0.0.1:7880', protocols: ['ws', 'wss', 'http', 'https'] }),
   /** LiveKit API credentials; empty: the join endpoint answers 503. */
-  LIVEKIT_API_KEY: str({ default: '', allowEmpty: true }),
-  LIVEKIT_API_SECRET: str({ default: '', allowEmpty: true }),
+  LIVEKIT_API_KEY: str({ default: '', allowEmpty: true, secret: true }),
+  LIVEKIT_API_SECRET: str({ default: '', allowEmpty: true, secret: true }),
   LIVEKIT_TOKEN_TTL_S: int({ default: 3_600, min: 60, max: 86_400 }),
 };
 

@@ -9,7 +9,7 @@ const shape = {
   CLICKHOUSE_DATABASE: str({ default: 'onair' }),
   TELEGRAM_API_BASE: url({ default: 'https://api.telegram.org', protocols: ['http', 'https'] }),
   /** Bot token and chat for the daily message; both empty: no message (said in the log). */
-  TELEGRAM_BOT_TOKEN: str({ default: '', allowEmpty: true }),
+  TELEGRAM_BOT_TOKEN: str({ default: '', allowEmpty: true, secret: true }),
   TELEGRAM_CHAT_ID: str({ default: '', allowEmpty: true }),
   /** Days of probes and chat kept in Postgres; older monthly partitions are dropped. */
   RETENTION_DAYS: int({ default: 90, min: 1 }),

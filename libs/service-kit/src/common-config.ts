@@ -49,7 +49,7 @@ export function commonConfig(defaultPort: number) {
      * Bearer token `/metrics` requires (≥ 24 characters). Empty: `/metrics` is open, which is only right
      * where the port cannot be reached from outside (dev, or a network policy).
      */
-    METRICS_TOKEN: str({ default: '', allowEmpty: true, minLength: 24 }),
+    METRICS_TOKEN: str({ default: '', allowEmpty: true, minLength: 24, secret: true }),
   };
 }
 
@@ -62,7 +62,7 @@ export function httpServerConfig(config: { TRUST_PROXY: string[]; METRICS_TOKEN:
 export function adminConfig() {
   return {
     /** Bearer token of the operator routes (≥ 24 characters); no default. */
-    ADMIN_TOKEN: str({ minLength: 24 }),
+    ADMIN_TOKEN: str({ minLength: 24, secret: true }),
   };
 }
 
@@ -74,7 +74,7 @@ export function adminConfig() {
 export function sessionConfig() {
   return {
     /** HMAC secret of the HS256 session tokens (≥ 32 characters). */
-    SESSION_JWT_SECRET: str(),
+    SESSION_JWT_SECRET: str({ secret: true }),
     /** `aud` a token must name to be accepted here. */
     SESSION_JWT_AUDIENCE: str({ default: 'onair' }),
     /** `iss` a token must carry. */

@@ -106,3 +106,14 @@ describe('proxy and token variables', () => {
     expect(httpServerConfig(parseConfig(commonConfig(8080), {}))).toEqual({ trustProxy: [] });
   });
 });
+
+describe('secrets', () => {
+  it.each(['REPLACE_ME', 'changeme', 'CHANGE-ME', '<your token>', 'xxxx', 'TODO'])('refuses the placeholder %j, naming the variable', (value) => {
+    expect(() => parseConfig({ TOKEN: str({ secret: true }) }, { TOKEN: value })).toThrow(expect.objectContaining({ variable: 'TOKEN' }));
+  });
+  it('takes a real value, and leaves non-secret strings alone', () => {
+    expect(parseConfig({ TOKEN: str({ secret: true }) }, { TOKEN: 'a1b2c3d4e5f6' }).TOKEN).toBe('a1b2c3d4e5f6');
+    expect(parseConfig({ NAME: str() }, { NAME: 'REPLACE_ME' }).NAME).toBe('REPLACE_ME');
+  });
+});
+

@@ -23,12 +23,19 @@ function required<T>(name: string, options: Options<T>): T {
   return options.default;
 }
 
-export function str(options: Options<string> & { allowEmpty?: boolean; minLength?: number } = {}): VarSpec<string> {
+/**
+ * Values a template ships so that nobody deploys it by accident. A secret holding one is refused at start:
+ * a service must not run with a fake key that happens to be a valid string (a Pusher secret, a Kick client id).
+ */
+const PLACEHOLDER = /^(<[^>]*>|replace[_-]?me|change[_-]?me|changeit|todo|tbd|fixme|x{3,}|placeholder|example|secret|password)$/i;
+
+export function str(options: Options<string> & { allowEmpty?: boolean; minLength?: number; secret?: boolean } = {}): VarSpec<string> {
   return {
     read(env, name) {
       const value = raw(env, name);
       if (value === undefined) return required(name, options);
       if (value === '' && !options.allowEmpty) throw new ConfigError(name, 'must not be empty');
+      if (options.secret && PLACEHOLDER.test(value)) throw new ConfigError(name, `is a template placeholder ("${value}"): set the real secret`);
       // A secret too short to resist guessing is refused; the empty value (switched off) is not a secret.
       if (value !== '' && options.minLength !== undefined && value.length < options.minLength) {
         throw new ConfigError(name, `must be at least ${options.minLength} characters`);
