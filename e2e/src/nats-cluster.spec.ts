@@ -2,6 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
+import { connectAnalytics, dropAnalyticsDatabase, type Analytics } from '@onair/analytics';
 import { uuidV7 } from '@onair/contracts';
 import { createDb, type Db } from '@onair/database';
 import { createTestDatabase } from '@onair/database/testing';
@@ -17,7 +18,8 @@ import { testSessionKeys } from '@onair/session/testing';
  * SIGKILL; once ingest stores again the killed node is started, and later the new leader is restarted
  * (killed and started at once) for a second election. Every message is sent until ingest answers 202
  * (a 503 is retried after its Retry-After with the same id, as a client does). Then every message answered
- * 202 is exactly one row in Postgres, and ingest only ever answered 202 or 503 + Retry-After.
+ * 202 is exactly one row in Postgres and in ClickHouse (read through FINAL, in a throwaway database), and
+ * ingest only ever answered 202 or 503 + Retry-After.
  *
  * `npm run chaos` runs this file; `CHAOS_MESSAGES` and `CHAOS_RATE` (messages/s offered) change the burst.
  */
@@ -29,12 +31,15 @@ const USERS = 40;
 const ROOMS = 10;
 const SESSION_SECRET = 'chaos-session-secret-0123456789abcdefghij';
 const SESSION = testSessionKeys(SESSION_SECRET);
+const CLICKHOUSE_URL = process.env['CLICKHOUSE_URL'] || 'http://127.0.0.1:8123';
+const CH_DATABASE = 'onair_test_e2e_chaos';
 const app = (name: string) => fileURLToPath(new URL(`../../apps/${name}/src/main.ts`, import.meta.url));
 
 let cluster: NatsCluster;
 let env: Awaited<ReturnType<typeof createTestTopology>>;
 let testDb: Awaited<ReturnType<typeof createTestDatabase>>;
 let db: Db;
+let analytics: Analytics;
 const procs: SpawnedService[] = [];
 let ingestPort: number;
 
@@ -42,6 +47,7 @@ beforeAll(async () => {
   cluster = await startNatsCluster(3);
   env = await createTestTopology('e2e-chaos', { url: cluster.urls, limits: { replicas: 3 } });
   testDb = await createTestDatabase('e2e_chaos');
+  await dropAnalyticsDatabase(CLICKHOUSE_URL, CH_DATABASE);
   const common = {
     NATS_URL: cluster.urls.join(','),
     NATS_STREAM_REPLICAS: '3',
@@ -49,7 +55,8 @@ beforeAll(async () => {
     // The streams exist already at the test's sizes; the services keep them (same limits as createTestTopology's).
     CHAT_MAX_BYTES: String(256 * 1024 ** 2),
     DATABASE_URL: testDb.url,
-    CLICKHOUSE_URL: '',
+    CLICKHOUSE_URL,
+    CLICKHOUSE_DATABASE: CH_DATABASE,
     LOG_LEVEL: 'warn',
   };
   ingestPort = await freePortForTests();
@@ -72,11 +79,14 @@ beforeAll(async () => {
     procs.push(await spawnService({ main: app('chat-writer'), port: await freePortForTests(), startTimeoutMs: 60_000, env: common }));
   }
   db = createDb({ url: testDb.url, poolMax: 2 });
+  analytics = await connectAnalytics({ url: CLICKHOUSE_URL, database: CH_DATABASE });
 }, 180_000);
 
 afterAll(async () => {
   await Promise.all(procs.map((p) => p.kill('SIGTERM')));
   await db?.close();
+  await analytics?.close();
+  await dropAnalyticsDatabase(CLICKHOUSE_URL, CH_DATABASE);
   await env?.messaging.drain().catch(() => undefined);
   await cluster?.stop();
   await testDb?.drop();
@@ -191,6 +201,26 @@ describe('NATS cluster chaos', () => {
     const stored = new Set(rows.map((r) => r.message_id));
     const missing = [...expected].filter((id) => !stored.has(id)).length;
 
+    // ClickHouse: the same, read through FINAL (a redelivered row collapses there; physical copies are counted too).
+    const chCount = async () => {
+      const result = await analytics.client.query({
+        query: 'SELECT count() AS n, uniqExact(message_id) AS ids FROM chat_messages FINAL',
+        format: 'JSONEachRow',
+      });
+      const [row] = await result.json<{ n: string; ids: string }>();
+      return { n: Number(row!.n), ids: Number(row!.ids) };
+    };
+    const ch = await waitFor(chCount, (c) => c.n >= MESSAGES, { timeoutMs: 90_000, intervalMs: 500, what: `${MESSAGES} rows in ClickHouse` });
+    const chPhysical = Number(
+      (await (await analytics.client.query({ query: 'SELECT count() AS n FROM chat_messages', format: 'JSONEachRow' })).json<{ n: string }>())[0]!.n,
+    );
+    const chIds = (await (await analytics.client.query({ query: 'SELECT DISTINCT message_id FROM chat_messages', format: 'JSONEachRow' })).json<{ message_id: string }>()).map(
+      (r) => r.message_id,
+    );
+    const chStored = new Set(chIds);
+    const chMissing = [...expected].filter((id) => !chStored.has(id)).length;
+    const chStrangers = chIds.filter((id) => !expected.has(id)).length;
+
     // Figures.
     const refusals = outcomes.filter((o) => o.status === 503);
     const killed = events.filter((e) => e.what.startsWith('killed'));
@@ -227,6 +257,7 @@ describe('NATS cluster chaos', () => {
       timeline: events.map((e) => `+${e.at - started} ms ${e.what}`),
       windows,
       rows: rows.length,
+      clickhouse: { final: ch.n, physical: chPhysical },
     };
     console.log(`nats cluster chaos:\n${JSON.stringify(figures, null, 2)}`);
 
@@ -236,6 +267,7 @@ describe('NATS cluster chaos', () => {
     expect(accepted.size).toBe(MESSAGES);
     expect({ doubled: doubled.length, strangers: strangers.length, missing }).toEqual({ doubled: 0, strangers: 0, missing: 0 });
     expect(rows.length).toBe(MESSAGES);
+    expect({ rows: ch.n, ids: ch.ids, missing: chMissing, strangers: chStrangers }).toEqual({ rows: MESSAGES, ids: MESSAGES, missing: 0, strangers: 0 });
     expect(killed.length).toBe(2);
     // The first kill cost an election: ingest refused (503) until a new leader took publishes again.
     expect(windows[0]!.refused).toBeGreaterThan(0);
