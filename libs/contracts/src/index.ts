@@ -7,6 +7,7 @@ export {
   chatToBotConsumer,
   chatToClickHouseConsumer,
   eventsToBotConsumer,
+  kickGiftsConsumer,
   chatToGatewayConsumer,
   chatToPostgresConsumer,
   eventsToGatewayConsumer,

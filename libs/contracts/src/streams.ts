@@ -238,3 +238,16 @@ export function chatToBotConsumer(topology: Topology): ConsumerDefinition {
 export function eventsToBotConsumer(topology: Topology): ConsumerDefinition {
   return { stream: topology.events.stream, durable: topology.consumers.eventsToBot, ackWaitMs: 30_000, maxDeliver: -1, maxAckPending: 1_000 };
 }
+
+/** The gifts service's view of Kick's gifts: only `kicks.gifted`, from every channel. */
+export function kickGiftsConsumer(topology: Topology): ConsumerDefinition {
+  return {
+    stream: topology.events.stream,
+    durable: topology.consumers.kickGiftsToGifts,
+    // events.kick.<channel>.kicks.gifted, under the namespace's prefix.
+    filterSubject: topology.events.subjects.replace(/>$/, 'kick.*.kicks.gifted'),
+    ackWaitMs: 30_000,
+    maxDeliver: -1,
+    maxAckPending: 1_000,
+  };
+}

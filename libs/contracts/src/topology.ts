@@ -53,6 +53,8 @@ export interface Topology {
     /** The chat bot's view of chat (commands) and of events (stream starts and ends). */
     readonly chatToBot: string;
     readonly eventsToBot: string;
+    /** The gifts service's view of Kick's kicks.gifted events (recorded as platform gifts). */
+    readonly kickGiftsToGifts: string;
   };
 }
 
@@ -105,6 +107,7 @@ export function createTopology(namespace = ''): Topology {
       probesToGateway: 'gateway-probes',
       chatToBot: 'chat-bot',
       eventsToBot: 'chat-bot-events',
+      kickGiftsToGifts: 'gifts-kick',
     },
   };
 }

@@ -9,6 +9,7 @@ import * as streamerSearch from './migrations/0008-streamer-search';
 import * as claimSpeed from './migrations/0009-claim-speed';
 import * as telegramSends from './migrations/0010-telegram-sends';
 import * as chatBot from './migrations/0011-chat-bot';
+import * as gifts from './migrations/0012-gifts';
 import * as dailySummaries from './migrations/0005-daily-summaries';
 import { ensureMonthlyPartitions, MONTHLY_TABLES, type MonthlyTable } from './partitions';
 
@@ -25,6 +26,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0009-claim-speed': claimSpeed,
   '0010-telegram-sends': telegramSends,
   '0011-chat-bot': chatBot,
+  '0012-gifts': gifts,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
