@@ -98,9 +98,15 @@ async function publishRoom(room: string, from: number, count: number): Promise<n
   return seqs;
 }
 
-/** What chat-writer does: stores the rows with their sequences, then acks them (its ack floor is what Postgres holds). */
+/** What chat-writer does: stores the rows with their sequences (a -1 sequence: not stored yet). */
 async function storeInPostgres(room: string, from: number, seqs: number[]): Promise<void> {
-  await insertChatMessages(handle.db, seqs.map((seq, i) => ({ ...chat(from + i, room), repliesTo: null, streamSeq: seq })));
+  const rows = seqs.map((seq, i) => ({ ...chat(from + i, room), repliesTo: null, streamSeq: seq })).filter((r) => r.streamSeq >= 0);
+  await insertChatMessages(handle.db, rows);
+}
+
+/** The room's message ids in stream order (concurrent publishes are stored in any order). */
+function inSeqOrder(room: string, from: number, seqs: number[]): string[] {
+  return seqs.map((seq, i) => ({ seq, id: `${room}-${from + i}` })).sort((a, b) => a.seq - b.seq).map((m) => m.id);
 }
 
 async function metric(registry: Registry, name: string, labels: string): Promise<number> {
@@ -115,7 +121,10 @@ describe('history that does not grow with the room', () => {
   it('serves a room older than the replica from Postgres in one read, and what Postgres lacks yet from the stream', async () => {
     // 300 messages before the gateway starts; chat-writer has stored and acked the first 250.
     const seqs = await publishRoom('archive', 0, 300);
-    await storeInPostgres('archive', 0, seqs.slice(0, 250));
+    const bySeq = inSeqOrder('archive', 0, seqs);
+    // chat-writer stores in stream order: the 250 lowest sequences.
+    const stored = [...seqs.keys()].sort((a, b) => seqs[a]! - seqs[b]!).slice(0, 250);
+    await storeInPostgres('archive', 0, seqs.map((seq, i) => (stored.includes(i) ? seq : -1)));
     const durable = chatToPostgresConsumer(env.topology);
     await ensureConsumer(env.messaging.jsm, durable);
     const consumer = await env.messaging.js.consumers.get(durable.stream, durable.durable);
@@ -124,17 +133,18 @@ describe('history that does not grow with the room', () => {
       m.ack();
       if (++acked === 250) break;
     }
-    await waitFor(async () => (await env.messaging.jsm.consumers.info(durable.stream, durable.durable)).ack_floor.stream_seq, (f) => f >= seqs[249]!, { what: 'ack floor' });
+    const floorSeq = Math.max(...stored.map((i) => seqs[i]!));
+    await waitFor(async () => (await env.messaging.jsm.consumers.info(durable.stream, durable.durable)).ack_floor.stream_seq, (f) => f >= floorSeq, { what: 'ack floor' });
 
     const { baseUrl, registry } = await startGateway();
     const newest = await get(baseUrl, 'archive', 'limit=50');
-    expect(newest.items.map((m) => m.id)).toEqual(Array.from({ length: 50 }, (_, i) => `archive-${250 + i}`));
+    expect(newest.items.map((m) => m.id)).toEqual(bySeq.slice(250));
     expect(newest.source).toBe('history+stream');
     const back = await get(baseUrl, 'archive', `before=${newest.before}&limit=100`);
-    expect(back.items.map((m) => m.id)).toEqual(Array.from({ length: 100 }, (_, i) => `archive-${150 + i}`));
+    expect(back.items.map((m) => m.id)).toEqual(bySeq.slice(150, 250));
     expect(back.source).toBe('history');
     const resume = await get(baseUrl, 'archive', 'after=0&limit=100');
-    expect(resume.items.map((m) => m.id)).toEqual(Array.from({ length: 100 }, (_, i) => `archive-${i}`));
+    expect(resume.items.map((m) => m.id)).toEqual(bySeq.slice(0, 100));
     expect(resume.more).toBe(true);
     expect(await metric(registry, 'gateway_history_reads_total', 'source="history"')).toBe(2);
   });
@@ -153,8 +163,9 @@ describe('history that does not grow with the room', () => {
 
   it('opens a 5,000-message room with exactly one history request, live after it, from memory', async () => {
     const { baseUrl, registry } = await startGateway({ perRoom: 200, rooms: 100 });
-    await publishRoom('big', 0, 5_000);
-    await waitFor(() => get(baseUrl, 'big', 'limit=1'), (p) => p.items[0]?.id === 'big-4999', { what: 'the tail caught up' });
+    // Concurrent publishes: a message's place in the room is its sequence, not its index.
+    const bySeq = inSeqOrder('big', 0, await publishRoom('big', 0, 5_000));
+    await waitFor(() => get(baseUrl, 'big', 'limit=1'), (p) => p.items[0]?.id === bySeq.at(-1), { what: 'the tail caught up', timeoutMs: 20_000 });
     const requests: string[] = [];
     const countingFetch: typeof fetch = (input, init) => {
       requests.push(String(input));
@@ -166,13 +177,13 @@ describe('history that does not grow with the room', () => {
     await waitFor(() => feed.messages().length, (n) => n === 50, { what: 'the newest page' });
     await feed.idle();
     expect(requests).toHaveLength(1);
-    expect(feed.messages().map((m) => m.id)).toEqual(Array.from({ length: 50 }, (_, i) => `big-${4_950 + i}`));
+    expect(feed.messages().map((m) => m.id)).toEqual(bySeq.slice(-50));
     expect(await metric(registry, 'gateway_history_reads_total', 'source="tail"')).toBeGreaterThanOrEqual(1);
     // Live from there, and scrolling back pages through `before`.
-    await publishRoom('big', 5_000, 3);
-    await waitFor(() => feed.messages().at(-1)?.id, (id) => id === 'big-5002', { what: 'live messages' });
+    const live = inSeqOrder('big', 5_000, await publishRoom('big', 5_000, 3));
+    await waitFor(() => feed.messages().at(-1)?.id, (id) => id === live.at(-1), { what: 'live messages' });
     expect(await feed.loadOlder()).toBe(50);
-    expect(feed.messages()[0]!.id).toBe('big-4900');
+    expect(feed.messages()[0]!.id).toBe(bySeq.at(-100));
     expect(requests).toHaveLength(2);
     feed.close();
   });
@@ -187,20 +198,22 @@ describe('history that does not grow with the room', () => {
     };
     const viewer = pusherClient({ key: PUSHER.key, host: PUSHER.host, port: proxy.port, gatewayUrl: baseUrl });
     clients.push(viewer);
+    const stopJitter = jitterReconnects(viewer, { maxDelayMs: 500 });
     await publishRoom('away', 0, 20);
     const feed = createRoomFeed({ pusher: viewer, roomId: 'away', gatewayUrl: baseUrl, history: 50, maxBackfill: 200, reconnectJitterMs: 300, fetch: countingFetch, onChange: () => undefined });
     await waitFor(() => feed.messages().length, (n) => n === 20, { what: 'the first page' });
     await proxy.down();
     await waitFor(() => viewer.connection.state, (state) => state !== 'connected', { what: 'the viewer noticing it was cut off' });
-    await publishRoom('away', 20, 2_000);
+    const missed = inSeqOrder('away', 20, await publishRoom('away', 20, 2_000));
     requests.length = 0;
     await proxy.up();
-    await waitFor(() => feed.messages().at(-1)?.id, (id) => id === 'away-2019', { what: 'the newest after the return', timeoutMs: 30_000 });
+    await waitFor(() => feed.messages().at(-1)?.id, (id) => id === missed.at(-1), { what: 'the newest after the return', timeoutMs: 30_000 });
     await feed.idle();
     expect(requests.length).toBeLessThanOrEqual(2);
     expect(feed.gaps()).toHaveLength(1);
     const ids = feed.messages().map((m) => m.id);
-    expect(ids.slice(-50)).toEqual(Array.from({ length: 50 }, (_, i) => `away-${1_970 + i}`));
+    expect(ids.slice(-50)).toEqual(missed.slice(-50));
+    stopJitter();
     feed.close();
     await proxy.close();
   }, 90_000);
