@@ -12,6 +12,7 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Namespace, Secret, Service } from 'kubernetes-models/v1';
 import { parseAllDocuments } from 'yaml';
 import { parseChatBotConfig } from '../apps/chat-bot/src/config';
+import { parseGiftsConfig } from '../apps/gifts/src/config';
 import { parseChatWriterConfig } from '../apps/chat-writer/src/config';
 import { parseIngestConfig } from '../apps/ingest/src/config';
 import { parseProbeSchedulerConfig } from '../apps/probe-scheduler/src/config';
@@ -45,10 +46,11 @@ const PARSERS: Record<string, (env: Env) => { SHUTDOWN_GRACE_MS: number; PORT: n
   'probe-scheduler': parseProbeSchedulerConfig,
   'chat-writer': parseChatWriterConfig,
   'chat-bot': parseChatBotConfig,
+  gifts: parseGiftsConfig,
 };
 
 /** Public edges: traffic from outside keeps arriving until endpoint removal has spread, so they sleep first. */
-const PUBLIC = ['ingest', 'realtime-gateway', 'soketi'];
+const PUBLIC = ['ingest', 'realtime-gateway', 'soketi', 'gifts'];
 
 /**
  * Placeholders a service starts with. None: secrets that take any string (a Pusher secret, a Kick client id)

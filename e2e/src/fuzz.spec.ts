@@ -27,7 +27,7 @@ const METRICS_TOKEN = 'fuzz-metrics-token-0123456789abcdefghij';
 const LIVEKIT = { key: 'fuzz-lk-key', secret: 'fuzz-livekit-secret-0123456789abcdefghij' };
 // The stack's Soketi app (`npm test` exports it); the gateway has no defaults for these.
 const PUSHER = { key: process.env['PUSHER_APP_KEY'] ?? 'onair-key', secret: process.env['PUSHER_APP_SECRET'] ?? 'onair-secret' };
-const SERVICES = ['ingest', 'realtime-gateway', 'summary', 'probe-scheduler', 'chat-writer', 'chat-bot'] as const;
+const SERVICES = ['ingest', 'realtime-gateway', 'summary', 'probe-scheduler', 'chat-writer', 'chat-bot', 'gifts'] as const;
 type Service = (typeof SERVICES)[number];
 
 const main = (name: Service) => fileURLToPath(new URL(`../../apps/${name}/src/main.ts`, import.meta.url));
@@ -71,6 +71,7 @@ beforeAll(async () => {
     'probe-scheduler': { ADMIN_TOKEN },
     'chat-writer': {},
     'chat-bot': { ADMIN_TOKEN, SESSION_JWT_SECRET: SESSION_SECRET },
+    gifts: { ADMIN_TOKEN, SESSION_JWT_SECRET: SESSION_SECRET, PAYMENT_WEBHOOK_SECRET: 'fuzz-payment-secret-0123456789abcdef', GIFT_RATE_BURST: '1000000' },
   };
   for (const service of SERVICES) ports[service] = await freePortForTests();
   // One at a time: five tsx compilations at once starve a two-core machine past the start timeout.
@@ -392,6 +393,53 @@ function generate(count: number, seed: number): Hostile[] {
     () => g('summary', pick(['POST', 'PUT', 'DELETE']), '/openapi.json', 'wrong method', { path: '/openapi.json', headers: json, body: '{}' }),
     () => g('summary', pick(['POST', 'DELETE', 'PATCH']), '/v1/streamers', 'wrong method', { path: pick(['/v1/streamers', '/v1/streamers/1', '/v1/jobs']), headers: { ...json, authorization: `Bearer ${ADMIN_TOKEN}` }, body: '{"display_name":"x"}' }),
     // ---- probe-scheduler: GET /v1/audit/stream-starts
+    // ---- gifts: viewers (session), the payment provider (HMAC), operators (ADMIN_TOKEN)
+    () =>
+      g('gifts', 'POST', '/v1/rooms/:roomId/gifts', 'bad gift', {
+        path: `/v1/rooms/${pick(['r1', 'kick-1', enc(nasty()), 'x'.repeat(65)])}/gifts`,
+        headers: { ...json, authorization: pick([bearer(), forgedToken(), '']) },
+        body: pick([
+          '{',
+          JSON.stringify({ giftId: 'rose', quantity: pick([0, -1, 1.5, 1e20, '1', null]), idempotencyKey: 'k' }),
+          JSON.stringify({ giftId: pick(['', 'x'.repeat(65), 7, null]), quantity: 1, idempotencyKey: 'k' }),
+          JSON.stringify({ giftId: 'rose', quantity: 1, idempotencyKey: pick(['', 'a b', 'x'.repeat(129), nasty()]) }),
+          JSON.stringify({ giftId: 'rose', quantity: 1 }),
+          JSON.stringify({ giftId: 'nope-gift', quantity: 1, idempotencyKey: `k-${rand()}` }),
+          JSON.stringify({ giftId: 'rose', quantity: 1, idempotencyKey: `k-${rand()}` }),
+        ]),
+      }),
+    () => g('gifts', 'GET', '/v1/wallet', 'forged auth', { path: '/v1/wallet', headers: { authorization: pick([forgedToken(), '', 'Bearer x']) } }),
+    () =>
+      g('gifts', 'PUT', '/v1/rooms/:roomId/gifting', 'bad gifting', {
+        path: `/v1/rooms/${pick(['r1', 'kick-1', enc(nasty())])}/gifting`,
+        headers: { ...json, authorization: pick([bearer(), forgedToken()]) },
+        body: pick(['{"open":"yes"}', '{}', '[', '{"open":true,"owner":"me"}', '{"open":true}']),
+      }),
+    () =>
+      g('gifts', 'POST', '/v1/payments/webhook', 'forged payment', {
+        path: '/v1/payments/webhook',
+        headers: { ...json, 'x-signature': pick(['', 'sha256=', `sha256=${'0'.repeat(64)}`, nasty()]) },
+        body: JSON.stringify({ id: 'evt_1', type: 'payment.succeeded', data: { userId: 'u', coins: 1_000_000 } }),
+      }),
+    () => {
+      const route = pick(['POST /v1/wallets/:userId/grants', 'GET /v1/wallets/:userId', 'POST /v1/gifts/:giftId/refund', 'PUT /v1/catalog/:giftId', 'GET /v1/ledger/check']);
+      const [method, path] = route.split(' ') as [string, string];
+      const filled = path.replace(':userId', 'u1').replace(':giftId', method === 'PUT' ? 'rose' : '1');
+      return g('gifts', method, path, 'forged admin', { path: filled, headers: { ...json, authorization: pick([forgedToken(), `Bearer ${ADMIN_TOKEN}x`, '']) }, body: '{}' });
+    },
+    () =>
+      g('gifts', 'POST', '/v1/wallets/:userId/grants', 'bad grant', {
+        path: `/v1/wallets/${pick(['u1', enc('\u0000'), 'x'.repeat(129)])}/grants`,
+        headers: { ...json, authorization: `Bearer ${ADMIN_TOKEN}` },
+        body: pick(['{', JSON.stringify({ amount: pick([0, -5, 1e20, 'x']), idempotencyKey: 'k' }), JSON.stringify({ amount: 5 }), JSON.stringify({ amount: 5, idempotencyKey: 'a b' })]),
+      }),
+    () => g('gifts', 'POST', '/v1/gifts/:giftId/refund', 'bad refund', { path: `/v1/gifts/${pick([...HUGE_NUMBERS.filter((n) => !['0x10', '00000000000000000000000001'].includes(n)), '999999', enc(nasty())])}/refund`, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }),
+    () =>
+      g('gifts', 'PUT', '/v1/catalog/:giftId', 'bad catalog', {
+        path: `/v1/catalog/${pick(['rose', 'UPPER', enc(nasty())])}`,
+        headers: { ...json, authorization: `Bearer ${ADMIN_TOKEN}` },
+        body: pick(['{', JSON.stringify({ name: '', priceCoins: 1, active: true }), JSON.stringify({ name: 'x', priceCoins: 0, active: true }), JSON.stringify({ name: 'x', priceCoins: 1 })]),
+      }),
     // ---- chat-bot: settings (operators), clips and streams (operators or the channel's streamer)
     () => {
       const route = pick(['GET /v1/channels/:channelId/bot-settings', 'GET /v1/channels/:channelId/clips', 'GET /v1/channels/:channelId/streams']);
@@ -463,6 +511,17 @@ const ROUTES: Record<Service, string[]> = {
   summary: ['GET /v1/streamers', 'GET /v1/streamers/:id', 'GET /v1/summaries', 'GET /v1/jobs', '/openapi.json'],
   'probe-scheduler': ['GET /v1/audit/stream-starts'],
   'chat-writer': [],
+  gifts: [
+    'POST /v1/rooms/:roomId/gifts',
+    'GET /v1/wallet',
+    'PUT /v1/rooms/:roomId/gifting',
+    'POST /v1/payments/webhook',
+    'POST /v1/wallets/:userId/grants',
+    'GET /v1/wallets/:userId',
+    'POST /v1/gifts/:giftId/refund',
+    'PUT /v1/catalog/:giftId',
+    'GET /v1/ledger/check',
+  ],
   'chat-bot': ['GET /v1/channels/:channelId/bot-settings', 'PUT /v1/channels/:channelId/bot-settings', 'GET /v1/channels/:channelId/clips', 'GET /v1/channels/:channelId/streams'],
 };
 const OPS = ['GET /metrics', '/healthz', '/readyz', '<bad encoding>', '<malformed http>', '<long>', '<unknown>'];
@@ -518,7 +577,7 @@ async function streamCounts(): Promise<Record<string, number>> {
 
 async function rowCounts(): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
-  for (const table of ['chat_messages', 'streamers', 'streamer_channels', 'probes', 'daily_summaries', 'bot_settings', 'clips']) {
+  for (const table of ['chat_messages', 'streamers', 'streamer_channels', 'probes', 'daily_summaries', 'bot_settings', 'clips', 'gifts', 'ledger_entries', 'wallets', 'gift_rooms', 'gift_catalog']) {
     const { rows } = await sql<{ n: string }>`SELECT count(*) AS n FROM ${sql.table(table)}`.execute(db.db);
     out[table] = Number(rows[0]!.n);
   }

@@ -12,6 +12,7 @@ export const SERVICES = {
   'probe-scheduler': 8084,
   'chat-writer': 8085,
   'chat-bot': 8086,
+  gifts: 8087,
 };
 
 /**
