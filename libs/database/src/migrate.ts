@@ -10,6 +10,7 @@ import * as claimSpeed from './migrations/0009-claim-speed';
 import * as telegramSends from './migrations/0010-telegram-sends';
 import * as chatBot from './migrations/0011-chat-bot';
 import * as gifts from './migrations/0012-gifts';
+import * as summaryGifts from './migrations/0013-summary-gifts';
 import * as dailySummaries from './migrations/0005-daily-summaries';
 import { ensureMonthlyPartitions, MONTHLY_TABLES, type MonthlyTable } from './partitions';
 
@@ -27,6 +28,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0010-telegram-sends': telegramSends,
   '0011-chat-bot': chatBot,
   '0012-gifts': gifts,
+  '0013-summary-gifts': summaryGifts,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -1,10 +1,11 @@
 import type { Kysely } from 'kysely';
 import type { Analytics } from '@onair/analytics';
-import { toDailySummaries, type DailyAggregate, type DailySummary } from './daily-summary';
+import { toDailySummaries, withGifts, type DailyAggregate, type DailySummary } from './daily-summary';
 import { utcDay } from './day';
 import { clickhouseChatDay } from './sql/clickhouse-chat-day';
 import { clickhouseProbeDay } from './sql/clickhouse-probe-day';
 import { channelKey, findChannels } from './sql/find-channels';
+import { postgresGiftDay } from './sql/postgres-gift-day';
 import { readLiveProbeMinutes } from './sql/read-live-probe-minutes';
 
 /**
@@ -14,10 +15,12 @@ import { readLiveProbeMinutes } from './sql/read-live-probe-minutes';
  */
 export async function computeDailySummariesClickHouse(analytics: Analytics, db: Kysely<any>, day: string): Promise<DailySummary[]> {
   utcDay(day); // refuses anything but a real YYYY-MM-DD before any query
-  const [cadence, probes, chat] = await Promise.all([
+  const [cadence, probes, chat, gifts] = await Promise.all([
     readLiveProbeMinutes(db),
     clickhouseProbeDay(analytics, day),
     clickhouseChatDay(analytics, day),
+    // Gifts are kept in Postgres only (a few thousand rows a day: no need to copy them to ClickHouse).
+    postgresGiftDay(db, day),
   ]);
   const channels = await findChannels(
     db,
@@ -39,5 +42,5 @@ export async function computeDailySummariesClickHouse(analytics: Analytics, db: 
     if (channelId === undefined) continue;
     Object.assign(entry(channelId), { chatMessages: c.chatMessages, uniqueChatters: c.uniqueChatters });
   }
-  return toDailySummaries(day, [...byChannel.values()], cadence, 'clickhouse');
+  return toDailySummaries(day, withGifts([...byChannel.values()], gifts), cadence, 'clickhouse');
 }

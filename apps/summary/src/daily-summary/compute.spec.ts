@@ -14,6 +14,7 @@ import { createTestDatabase } from '@onair/database/testing';
 import { computeDailySummariesClickHouse } from './compute-clickhouse';
 import { computeDailySummariesPostgres } from './compute-postgres';
 import type { DailySummary } from './daily-summary';
+import { upsertDailySummaries } from './sql/upsert-daily-summaries';
 
 /**
  * Both paths against a hand-computed fixture, on real Postgres and ClickHouse: three Kick channels probed
@@ -224,6 +225,8 @@ describe('daily summaries', () => {
         avgViewers: 150, // 18,000 / 120
         chatMessages: 5,
         uniqueChatters: 3, // s1, s2, s3
+        gifts: 0,
+        giftCoins: 0,
       },
       {
         day: DAY,
@@ -235,6 +238,8 @@ describe('daily summaries', () => {
         avgViewers: 36.73, // 5,876 / 160 = 36.725, half up (ClickHouse's Float64 round() would give 36.72)
         chatMessages: 4,
         uniqueChatters: 2, // s1, s4
+        gifts: 0,
+        giftCoins: 0,
       },
       {
         day: DAY,
@@ -246,6 +251,8 @@ describe('daily summaries', () => {
         avgViewers: 0,
         chatMessages: 2,
         uniqueChatters: 1, // s5
+        gifts: 0,
+        giftCoins: 0,
       },
     ]);
   });
@@ -261,6 +268,8 @@ describe('daily summaries', () => {
       avgViewers: 10_000,
       chatMessages: 1,
       uniqueChatters: 1,
+      gifts: 0,
+      giftCoins: 0,
     };
     expect(await bothPaths('2026-11-22')).toEqual([{ day: '2026-11-22', ...edge }]);
     expect(await bothPaths('2026-11-24')).toEqual([{ day: '2026-11-24', ...edge }]);
@@ -293,11 +302,62 @@ describe('daily summaries', () => {
           avgViewers: 15.5, // 465 / 30
           chatMessages: 0,
           uniqueChatters: 0,
+          gifts: 0,
+          giftCoins: 0,
         },
       ]);
     } finally {
       await sql`UPDATE settings SET live_probe_minutes = 1`.execute(handle.db);
     }
+  });
+
+  it('counts gifts and coins per streamer and day (Kick and first-party, refunds left out), on both paths', async () => {
+    const giftDay = '2026-11-27';
+    // Streamer D streams first-party in room d-room: its channel is ('onair', 'd-room').
+    const streamer = await sql<{ id: number }>`INSERT INTO streamers (display_name) VALUES ('D') RETURNING id`.execute(handle.db);
+    const d = Number(
+      (await sql<{ id: number }>`
+        INSERT INTO streamer_channels (streamer_id, platform, platform_user_id, slug)
+        VALUES (${streamer.rows[0]!.id}, 'onair', 'd-room', 'd') RETURNING id`.execute(handle.db)).rows[0]!.id,
+    );
+    const gift = async (platform: string, channelId: string, coins: number, day: string, sentAt: string) =>
+      Number(
+        (await sql<{ id: string }>`
+          INSERT INTO gifts (platform, channel_id, sender_id, sender_name, recipient_id, gift_id, gift_name, quantity, coins, day, sent_at, published_at)
+          VALUES (${platform}, ${channelId}, 'fan', 'fan', 'owner', 'star', 'Star', 1, ${coins}, ${day}, ${sentAt}, ${sentAt}) RETURNING id`.execute(handle.db)).rows[0]!.id,
+      );
+    const refundOf = (giftId: number, status: 'refunded' | 'refused') =>
+      sql`INSERT INTO ledger_txns (kind, scope, idempotency_key, outcome) VALUES ('refund', 'refunds', ${`gift:${giftId}`}, ${JSON.stringify({ status })}::jsonb)`.execute(handle.db);
+    // A (Kick 9001): two kicks.gifted on the day, at its first and last millisecond; one either side of it.
+    await gift('kick', PLATFORM_ID.A, 100, giftDay, `${giftDay}T00:00:00.000Z`);
+    await gift('kick', PLATFORM_ID.A, 50, giftDay, `${giftDay}T23:59:59.999Z`);
+    await gift('kick', PLATFORM_ID.A, 7_000, '2026-11-26', '2026-11-26T23:59:59.999Z');
+    await gift('kick', PLATFORM_ID.A, 7_000, '2026-11-28', '2026-11-28T00:00:00.000Z');
+    // D: three first-party gifts; one refunded (does not count), one whose refund was refused (counts).
+    await refundOf(await gift('onair', 'd-room', 25, giftDay, `${giftDay}T12:00:00.000Z`), 'refunded');
+    await refundOf(await gift('onair', 'd-room', 25, giftDay, `${giftDay}T12:01:00.000Z`), 'refused');
+    await gift('onair', 'd-room', 5, giftDay, `${giftDay}T12:02:00.000Z`);
+    // Not ours: a room no streamer owns, and A's platform id on first-party.
+    await gift('onair', 'nobody-room', 1_000, giftDay, `${giftDay}T12:00:00.000Z`);
+    await gift('onair', PLATFORM_ID.A, 1_000, giftDay, `${giftDay}T12:00:00.000Z`);
+
+    const quiet = { viewerHours: 0, liveMinutes: 0, streams: 0, peakViewers: 0, avgViewers: 0, chatMessages: 0, uniqueChatters: 0 };
+    const rows = await bothPaths(giftDay);
+    expect(rows).toEqual([
+      { day: giftDay, channelId: ids.A, ...quiet, gifts: 2, giftCoins: 150 },
+      { day: giftDay, channelId: d, ...quiet, gifts: 2, giftCoins: 30 },
+    ]);
+    // Stored with the day's other figures.
+    await upsertDailySummaries(handle.db, await computeDailySummariesPostgres(handle.db, giftDay));
+    const stored = await sql<{ channel_id: string; gifts: number; gift_coins: string }>`
+      SELECT channel_id::text, gifts, gift_coins::text FROM daily_summaries WHERE day = ${giftDay} ORDER BY channel_id`.execute(handle.db);
+    expect(stored.rows).toEqual([
+      { channel_id: String(ids.A), gifts: 2, gift_coins: '150' },
+      { channel_id: String(d), gifts: 2, gift_coins: '30' },
+    ]);
+    // Days that hold A's edge gifts only.
+    expect((await bothPaths('2026-11-26')).map((r) => [r.channelId, r.gifts, r.giftCoins])).toEqual([[ids.A, 1, 7_000]]);
+    expect((await bothPaths('2026-11-28')).map((r) => [r.channelId, r.gifts, r.giftCoins])).toEqual([[ids.A, 1, 7_000]]);
   });
 
   it('refuses a day that is not YYYY-MM-DD', async () => {

@@ -33,7 +33,7 @@ describe('toDailySummaries', () => {
     const [row] = toDailySummaries('2026-11-23', [aggregate({ liveProbes: 0, chatMessages: 4, uniqueChatters: 2 })], 5, 'clickhouse');
     expect(row).toEqual({
       day: '2026-11-23', channelId: 1, viewerHours: 0, liveMinutes: 0, streams: 0, peakViewers: 0, avgViewers: 0,
-      chatMessages: 4, uniqueChatters: 2, source: 'clickhouse',
+      chatMessages: 4, uniqueChatters: 2, gifts: 0, giftCoins: 0, source: 'clickhouse',
     });
     const [live] = toDailySummaries('2026-11-23', [aggregate({ liveProbes: 12, viewerSum: 1_200 })], 5, 'postgres');
     expect(live).toMatchObject({ viewerHours: 100, liveMinutes: 60, avgViewers: 100 }); // 1,200 × 5 / 60

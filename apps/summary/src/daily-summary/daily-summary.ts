@@ -20,6 +20,10 @@ export interface DailySummary {
   chatMessages: number;
   /** Distinct senders in this channel's chat (not summable across channels). */
   uniqueChatters: number;
+  /** Gifts the channel received (first-party and platform gifts; refunded ones left out). */
+  gifts: number;
+  /** Their coins. */
+  giftCoins: number;
   source: SummarySource;
 }
 
@@ -37,6 +41,22 @@ export interface DailyAggregate {
   streams: number;
   chatMessages: number;
   uniqueChatters: number;
+  /** Gifts received, and their coins (absent: none). */
+  gifts?: number;
+  giftCoins?: number;
+}
+
+/**
+ * Adds one day's gifts to the aggregates (both engines read them from Postgres, the only place they are
+ * kept); a channel with gifts and no probes or chat gets a row of its own.
+ */
+export function withGifts(aggregates: readonly DailyAggregate[], gifts: ReadonlyArray<{ channelId: number; gifts: number; giftCoins: number }>): DailyAggregate[] {
+  const byChannel = new Map(aggregates.map((a) => [a.channelId, { ...a }]));
+  for (const g of gifts) {
+    const entry = byChannel.get(g.channelId) ?? { channelId: g.channelId, liveProbes: 0, viewerSum: 0, peakViewers: 0, streams: 0, chatMessages: 0, uniqueChatters: 0 };
+    byChannel.set(g.channelId, { ...entry, gifts: g.gifts, giftCoins: g.giftCoins });
+  }
+  return [...byChannel.values()];
 }
 
 /** Turns aggregates into summary rows with the probe cadence (minutes per live probe), ordered by channel. */
@@ -65,6 +85,8 @@ export function toDailySummaries(
         avgViewers: live === 0n ? 0 : Number(roundDiv(sum * 100n, live)) / 100,
         chatMessages: a.chatMessages,
         uniqueChatters: a.uniqueChatters,
+        gifts: a.gifts ?? 0,
+        giftCoins: a.giftCoins ?? 0,
         source,
       };
     });

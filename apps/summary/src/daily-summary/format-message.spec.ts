@@ -12,6 +12,8 @@ const row = (channelId: number, over: Partial<DailySummary>): DailySummary => ({
   avgViewers: 0,
   chatMessages: 0,
   uniqueChatters: 0,
+  gifts: 0,
+  giftCoins: 0,
   source: 'postgres',
   ...over,
 });
@@ -44,6 +46,12 @@ describe('formatDailySummaryMessage', () => {
       'Daily summary 2026-11-23 (UTC)\nLive: 0 of 1 channels, 0.0 viewer hours, 0m live, 0 streams\nChat: 1 message\nNo channel was live.',
     );
     expect(formatDailySummaryMessage('2026-11-23', [], new Map())).toBe('Daily summary 2026-11-23 (UTC)\nNo probes or chat recorded.');
+  });
+
+  it('adds gifts when there were any', () => {
+    const text = formatDailySummaryMessage('2026-11-23', [row(1, { viewerHours: 3, liveMinutes: 60, streams: 1, peakViewers: 9, avgViewers: 3, gifts: 4, giftCoins: 1_250 })], new Map([[1, 'Alpha']]));
+    expect(text).toContain('\nGifts: 4 gifts, 1,250 coins\n');
+    expect(text).toContain('1 stream, 0 messages from 0 chatters, 4 gifts (1,250 coins)');
   });
 
   it('stays under Telegram’s 4,096 characters with many channels', () => {

@@ -31,6 +31,8 @@ export function formatDailySummaryMessage(
       `${duration(sum((r) => r.liveMinutes))} live, ${plural(sum((r) => r.streams), 'stream')}`,
     `Chat: ${plural(sum((r) => r.chatMessages), 'message')}`,
   );
+  const gifts = sum((r) => r.gifts);
+  if (gifts > 0) lines.push(`Gifts: ${plural(gifts, 'gift')}, ${plural(sum((r) => r.giftCoins), 'coin')}`);
   if (live.length === 0) return [...lines, 'No channel was live.'].join('\n');
 
   const ranked = [...live].sort((a, b) => b.viewerHours - a.viewerHours || a.channelId - b.channelId).slice(0, top);
@@ -40,7 +42,8 @@ export function formatDailySummaryMessage(
     lines.push(
       `${i + 1}. ${name}: ${hours.format(r.viewerHours)} h, peak ${whole.format(r.peakViewers)}, ` +
         `avg ${whole.format(r.avgViewers)}, ${duration(r.liveMinutes)} live, ${plural(r.streams, 'stream')}, ` +
-        `${plural(r.chatMessages, 'message')} from ${plural(r.uniqueChatters, 'chatter')}`,
+        `${plural(r.chatMessages, 'message')} from ${plural(r.uniqueChatters, 'chatter')}` +
+        (r.gifts > 0 ? `, ${plural(r.gifts, 'gift')} (${plural(r.giftCoins, 'coin')})` : ''),
     );
   });
   if (live.length > ranked.length) lines.push(`…and ${plural(live.length - ranked.length, 'more live channel')}.`);

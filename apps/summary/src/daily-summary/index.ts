@@ -1,6 +1,6 @@
 export { computeDailySummariesClickHouse } from './compute-clickhouse';
 export { computeDailySummariesPostgres } from './compute-postgres';
-export { toDailySummaries } from './daily-summary';
+export { toDailySummaries, withGifts } from './daily-summary';
 export type { DailyAggregate, DailySummary, SummarySource } from './daily-summary';
 export { InvalidDayError, utcDay } from './day';
 export type { UtcDay } from './day';

@@ -28,6 +28,8 @@ const row = (over: Partial<DailySummary>): DailySummary => ({
   avgViewers: 36.73,
   chatMessages: 4,
   uniqueChatters: 2,
+  gifts: 0,
+  giftCoins: 0,
   source: 'postgres',
   ...over,
 });

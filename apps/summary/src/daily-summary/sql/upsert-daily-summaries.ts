@@ -13,16 +13,16 @@ export async function upsertDailySummaries(db: Kysely<any>, rows: readonly Daily
   const col = <K extends keyof DailySummary>(key: K) => rows.map((r) => r[key]);
   const result = await sql`
     INSERT INTO daily_summaries (day, channel_id, viewer_hours, live_minutes, streams, peak_viewers, avg_viewers,
-                                 chat_messages, unique_chatters, computed_at, source)
+                                 chat_messages, unique_chatters, gifts, gift_coins, computed_at, source)
     SELECT day, channel_id, viewer_hours, live_minutes, streams, peak_viewers, avg_viewers,
-           chat_messages, unique_chatters, now(), source
+           chat_messages, unique_chatters, gifts, gift_coins, now(), source
     FROM unnest(
       ${col('day')}::date[], ${col('channelId')}::bigint[], ${col('viewerHours')}::numeric[],
       ${col('liveMinutes')}::integer[], ${col('streams')}::integer[], ${col('peakViewers')}::integer[],
       ${col('avgViewers')}::numeric[], ${col('chatMessages')}::integer[], ${col('uniqueChatters')}::integer[],
-      ${col('source')}::text[])
+      ${col('gifts')}::integer[], ${col('giftCoins')}::bigint[], ${col('source')}::text[])
       AS v (day, channel_id, viewer_hours, live_minutes, streams, peak_viewers, avg_viewers,
-            chat_messages, unique_chatters, source)
+            chat_messages, unique_chatters, gifts, gift_coins, source)
     ON CONFLICT (day, channel_id) DO UPDATE SET
       viewer_hours    = excluded.viewer_hours,
       live_minutes    = excluded.live_minutes,
@@ -31,6 +31,8 @@ export async function upsertDailySummaries(db: Kysely<any>, rows: readonly Daily
       avg_viewers     = excluded.avg_viewers,
       chat_messages   = excluded.chat_messages,
       unique_chatters = excluded.unique_chatters,
+      gifts           = excluded.gifts,
+      gift_coins      = excluded.gift_coins,
       computed_at     = excluded.computed_at,
       source          = excluded.source`.execute(db);
   return Number(result.numAffectedRows ?? 0);
