@@ -16,6 +16,8 @@ import type { Db } from '@onair/database';
 import { createTriggerQueue } from './trigger-queue';
 import { registerPresenceWebhooks } from './presence';
 import { registerRoomPage, type RoomPageOptions } from './page/page-routes';
+import { createLeaderboardPusher, LEADERBOARD_TOP, readLeaderboard } from './leaderboard';
+import { GIFTS_PROXY_PREFIX, registerGiftsProxy, type GiftsProxyOptions } from './gifts-proxy';
 
 export interface GatewayDeps {
   logger: Logger;
@@ -26,7 +28,11 @@ export interface GatewayDeps {
   /** The Pusher app's key and secret, which sign the Pusher server's webhooks to us. */
   pusherApp: { key: string; secret: string };
   /** What the room page's browsers need to reach the Pusher server (public values). */
-  page: RoomPageOptions;
+  page: Omit<RoomPageOptions, 'giftsUrl'>;
+  /** The gifts service the room page sends gifts through (forwarded: see gifts-proxy.ts). Absent: no gift form. */
+  gifts?: GiftsProxyOptions;
+  /** Shortest gap between two `leaderboard` events of one room, in ms (default 1,000). */
+  leaderboardIntervalMs?: number;
   /** Shortest gap between two audience-count readings of one channel. */
   presenceWindowMs: number;
   session: SessionKeys;
@@ -53,6 +59,11 @@ const HistoryQuery = Type.Object(
     before: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_SAFE_ID })),
     limit: Type.Integer({ minimum: 1, maximum: 1000, default: 50 }),
   },
+  { additionalProperties: false },
+);
+
+const LeaderboardQuery = Type.Object(
+  { limit: Type.Integer({ minimum: 1, maximum: LEADERBOARD_TOP, default: LEADERBOARD_TOP }) },
   { additionalProperties: false },
 );
 
@@ -138,7 +149,21 @@ export function buildApp(deps: GatewayDeps): Gateway {
       return reading;
     },
   );
-  registerRoomPage(server.app, deps.page);
+  // A room's top gifters (the day's and the stream's), as the `leaderboard` event carries them.
+  server.app.get<{ Params: { roomId: string }; Querystring: Static<typeof LeaderboardQuery> }>(
+    '/v1/rooms/:roomId/leaderboard',
+    { schema: { querystring: LeaderboardQuery } },
+    async (request) => {
+      // Same budget as history: a page load asks for both.
+      const wait = deps.historyRateLimiter.take(request.ip);
+      if (wait > 0) throw new HttpError(429, 'rate_limited', 'Too many requests', { headers: { 'retry-after': String(wait) } });
+      const room = parseRoomId(request.params.roomId);
+      if (!room) throw new HttpError(400, 'invalid_room_id', 'Room id must be 1-64 of A-Z a-z 0-9 _ - (or kick-<id>)');
+      return readLeaderboard(deps.db.db, room, Date.now(), request.query.limit);
+    },
+  );
+  if (deps.gifts) registerGiftsProxy(server.app, deps.gifts);
+  registerRoomPage(server.app, { ...deps.page, ...(deps.gifts ? { giftsUrl: GIFTS_PROXY_PREFIX } : {}) });
   const presence = registerPresenceWebhooks(server.app, {
     pusher: deps.pusher,
     appKey: deps.pusherApp.key,
@@ -151,7 +176,14 @@ export function buildApp(deps: GatewayDeps): Gateway {
   });
   const triggers = createTriggerQueue(deps.pusher, deps.registry);
   const fanout = createChatFanout({ triggers, windowMs: deps.coalesceWindowMs });
-  const events = createEventFanout(triggers);
+  const leaderboards = createLeaderboardPusher({
+    db: deps.db.db,
+    triggers,
+    logger: deps.logger,
+    registry: deps.registry,
+    intervalMs: deps.leaderboardIntervalMs ?? 1_000,
+  });
+  const events = createEventFanout(triggers, leaderboards.touch);
   const consumers = createConsumerSet();
   const consume = (definition: ConsumerDefinition, handle: BatchConsumerOptions['handle'], maxBatch: number) =>
     consumers.start({
@@ -188,6 +220,7 @@ export function buildApp(deps: GatewayDeps): Gateway {
     async stop() {
       await presence.flushAll();
       await consumers.stop();
+      leaderboards.stop();
       await tail.stop();
       await fanout.coalescer.flushAll();
     },

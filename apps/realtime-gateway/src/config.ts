@@ -39,6 +39,12 @@ const shape = {
    */
   HISTORY_TAIL_PER_ROOM: int({ default: 200, min: 1, max: 10_000 }),
   HISTORY_TAIL_ROOMS: int({ default: 5_000, min: 1, max: 1_000_000 }),
+  /** The gifts service; the room page's gift form goes through the gateway to it (`/gifts/v1/…`). */
+  GIFTS_URL: url({ default: 'http://127.0.0.1:8087', protocols: ['http', 'https'] }),
+  /** Milliseconds to wait for the gifts service before answering 503 (the page retries with the same key). */
+  GIFTS_TIMEOUT_MS: int({ default: 5_000, min: 100, max: 60_000 }),
+  /** Shortest gap between two leaderboard events of one room, in ms: a hot room's gifts share one read. */
+  LEADERBOARD_INTERVAL_MS: int({ default: 1_000, min: 100, max: 60_000 }),
   LIVEKIT_URL: url({ default: 'ws://127.0.0.1:7880', protocols: ['ws', 'wss', 'http', 'https'] }),
   /** LiveKit API credentials; empty: the join endpoint answers 503. */
   LIVEKIT_API_KEY: str({ default: '', allowEmpty: true, secret: true }),

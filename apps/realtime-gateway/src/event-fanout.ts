@@ -8,6 +8,8 @@ const probeValidator = compileValidator(ProbeResult);
 /** Browser event name for each platform event type we show; others are not fanned out. */
 const EVENT_NAMES: Record<string, string> = {
   'kicks.gifted': 'gift',
+  // First-party gifts, published by the gifts service once their coins moved.
+  'gift.sent': 'gift',
   'channel.subscription.new': 'gift',
   'channel.subscription.renewal': 'gift',
   'channel.subscription.gifts': 'gift',
@@ -29,11 +31,18 @@ const EVENT_NAMES: Record<string, string> = {
 };
 
 /**
+ * Gifts that move a room's leaderboard, and how long to let the gifts service record them first (ms): a
+ * first-party gift is committed before its event is published; Kick's `kicks.gifted` reaches the gifts
+ * service's consumer and ours at the same time.
+ */
+const LEADERBOARD_GIFTS: Record<string, number> = { 'gift.sent': 0, 'kicks.gifted': 500 };
+
+/**
  * Fan-out of the events stream (gifts, follows, live status, room state) and of probe results
  * (`viewers`). These are rare per room, so each goes out at once; every payload names the stream
- * sequence it came from.
+ * sequence it came from. `onGift` hears every gift that counts in a leaderboard.
  */
-export function createEventFanout(triggers: TriggerQueue) {
+export function createEventFanout(triggers: TriggerQueue, onGift?: (platform: string, channelId: string, settleMs: number) => void) {
   const send = (events: PusherEvent[]) => Promise.all(events.map((e) => triggers.send(e)));
   return {
     async handleEvents(batch: JsMsg[], context: BatchContext): Promise<void> {
@@ -42,6 +51,8 @@ export function createEventFanout(triggers: TriggerQueue) {
         decoded.flatMap(({ msg, value }) => {
           const name = EVENT_NAMES[value.type];
           if (!name) return [];
+          const settleMs = LEADERBOARD_GIFTS[value.type];
+          if (settleMs !== undefined) onGift?.(value.platform, value.channelId, settleMs);
           const data = JSON.stringify({ seq: msg.info.streamSequence, type: value.type, eventId: value.eventId, at: value.receivedAt, data: value.data });
           return [{ channel: roomChannel(value.platform, value.channelId), name, data }];
         }),

@@ -48,6 +48,8 @@ const gateway = buildApp({
     },
   },
   db,
+  gifts: { url: config.GIFTS_URL, timeoutMs: config.GIFTS_TIMEOUT_MS },
+  leaderboardIntervalMs: config.LEADERBOARD_INTERVAL_MS,
   ...(config.LIVEKIT_API_KEY
     ? { livekit: { url: config.LIVEKIT_URL, apiKey: config.LIVEKIT_API_KEY, apiSecret: config.LIVEKIT_API_SECRET, ttlS: config.LIVEKIT_TOKEN_TTL_S } }
     : {}),
