@@ -6,6 +6,8 @@ import { parseRoomId } from '@onair/contracts';
 export interface RoomPageOptions {
   /** What the browser needs to open a socket: public values only, never the secret. */
   pusher: { key: string; wsHost: string; wsPort: number; forceTLS: boolean };
+  /** Where the page reaches the gifts service (the gateway's forwarding prefix); absent: no gift form. */
+  giftsUrl?: string;
 }
 
 const SCRIPT = fileURLToPath(new URL('./room-page.browser.ts', import.meta.url));
@@ -43,7 +45,7 @@ export function registerRoomPage(app: FastifyInstance, options: RoomPageOptions)
   app.get<{ Params: { roomId: string } }>('/rooms/:roomId', async (request, reply) => {
     const { roomId } = request.params;
     if (!parseRoomId(roomId)) throw new HttpError(400, 'invalid_room_id', 'Room id must be 1-64 of A-Z a-z 0-9 _ - (or kick-<id>)');
-    const config = JSON.stringify({ roomId, pusher: options.pusher }).replace(/</g, '\\u003c');
+    const config = JSON.stringify({ roomId, pusher: options.pusher, ...(options.giftsUrl ? { giftsUrl: options.giftsUrl } : {}) }).replace(/</g, '\\u003c');
     return reply.type('text/html; charset=utf-8').send(page(roomId, config));
   });
 }
@@ -67,6 +69,10 @@ function page(roomId: string, config: string): string {
   aside { border-left: 1px solid #ddd; padding: .5rem 1rem; overflow-y: auto; }
   aside h2 { font-size: .95rem; margin: .5rem 0; }
   small { color: #888; }
+  #gift-form { display: grid; grid-template-columns: 1fr 4rem; gap: .35rem; margin: .25rem 0 .5rem; }
+  #gift-form button, #gift-form small { grid-column: 1 / 3; }
+  #gift-form[hidden], #sign-in[hidden] { display: none; }
+  ol.board { margin: 0 0 .5rem; padding-left: 1.4rem; }
 </style>
 </head>
 <body data-connection="initialized">
@@ -79,6 +85,22 @@ function page(roomId: string, config: string): string {
 </header>
 <ul id="chat" aria-live="polite"></ul>
 <aside>
+  <h2>Send a gift</h2>
+  <form id="sign-in" hidden>
+    <input id="token" type="password" placeholder="session token" autocomplete="off" aria-label="session token">
+    <button type="submit">Sign in</button>
+  </form>
+  <form id="gift-form" hidden>
+    <select id="gift-choice" aria-label="gift"></select>
+    <input id="gift-quantity" type="number" min="1" max="1000" value="1" aria-label="quantity">
+    <button id="gift-send" type="submit">Send</button>
+    <small>balance <b id="balance">–</b> coins · <span id="gift-status"></span></small>
+  </form>
+  <h2>Top gifters</h2>
+  <small>this stream</small>
+  <ol class="board" id="leaderboard-stream"></ol>
+  <small>today (UTC) <span id="leaderboard-day-name"></span></small>
+  <ol class="board" id="leaderboard-day"></ol>
   <h2>Gifts</h2>
   <ul id="gifts"></ul>
   <h2>Stage</h2>

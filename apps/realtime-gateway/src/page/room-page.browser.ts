@@ -9,6 +9,8 @@ import { createRoomFeed, jitterReconnects, type ChatItem } from '@onair/room-cli
 interface PageConfig {
   roomId: string;
   pusher: { key: string; wsHost: string; wsPort: number; forceTLS: boolean };
+  /** Where the gifts service answers (the gateway forwards it); absent: no gift form. */
+  giftsUrl?: string;
 }
 
 const config = JSON.parse(document.getElementById('room-config')!.textContent!) as PageConfig;
@@ -103,3 +105,160 @@ feed.channel.bind('gift', (p: { type: string; data: { sender?: { username?: stri
 feed.channel.bind('room-state', (p: { type: string; data: { event?: string; participant?: { name?: string } } }) => {
   $('room-state').textContent = `${p.data.event ?? p.type}${p.data.participant?.name ? `: ${p.data.participant.name}` : ''}`;
 });
+
+// ---- leaderboards: the room's top gifters of this stream and of the day, read once, then live
+interface Gifter {
+  senderId: string;
+  name: string;
+  coins: number;
+  gifts: number;
+}
+interface Leaderboard {
+  at: number;
+  day: { day: string; top: Gifter[] };
+  stream: { id: number; startedAt: string; top: Gifter[] } | null;
+}
+let boardAt = 0;
+function renderBoard(board: Leaderboard) {
+  // The first read and the live events may cross: keep the newest.
+  if (board.at < boardAt) return;
+  boardAt = board.at;
+  const fill = (id: string, top: readonly Gifter[]) =>
+    $(id).replaceChildren(
+      ...top.map((g) => {
+        const li = document.createElement('li');
+        li.dataset['sender'] = g.senderId;
+        li.textContent = `${g.name} ${g.coins}`;
+        return li;
+      }),
+    );
+  fill('leaderboard-stream', board.stream?.top ?? []);
+  fill('leaderboard-day', board.day.top);
+  $('leaderboard-day-name').textContent = board.day.day;
+}
+feed.channel.bind('leaderboard', renderBoard);
+void fetch(`${location.origin}/v1/rooms/${encodeURIComponent(config.roomId)}/leaderboard`)
+  .then((res) => (res.ok ? (res.json() as Promise<Leaderboard>) : undefined))
+  .then((board) => board && renderBoard(board))
+  .catch(() => undefined);
+
+// ---- sending gifts (signed-in viewers). Dev sign-in: a session token in the URL fragment (#token=…) or
+// the field; the fragment is taken off the address at once, the token kept for this tab only.
+const TOKEN_KEY = 'onair.session';
+function takeToken(): string | null {
+  const fromHash = /(?:^|&)token=([^&]+)/.exec(location.hash.slice(1))?.[1];
+  if (fromHash) {
+    sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(fromHash));
+    history.replaceState(null, '', location.pathname + location.search);
+  }
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
+/** A fresh idempotency key: one per click, sent again unchanged by every retry of that click. */
+function newKey(): string {
+  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function startGifts(giftsUrl: string) {
+  let token = takeToken();
+  const status = (text: string, outcome: string) => {
+    $('gift-status').textContent = text;
+    $('gift-form').dataset['outcome'] = outcome;
+  };
+  const showBalance = (balance: number) => {
+    $('balance').textContent = String(balance);
+  };
+  const api = (path: string, init: RequestInit = {}) =>
+    fetch(`${giftsUrl}${path}`, { ...init, headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${token}` } });
+
+  const signedOut = (why?: string) => {
+    sessionStorage.removeItem(TOKEN_KEY);
+    token = null;
+    ($('gift-form') as HTMLFormElement).hidden = true;
+    ($('sign-in') as HTMLFormElement).hidden = false;
+    if (why) ($('token') as HTMLInputElement).placeholder = why;
+  };
+
+  const signedIn = async () => {
+    ($('sign-in') as HTMLFormElement).hidden = true;
+    ($('gift-form') as HTMLFormElement).hidden = false;
+    const [catalog, wallet] = await Promise.all([api('/v1/catalog'), api('/v1/wallet')]);
+    if (wallet.status === 401) return signedOut('token refused: paste another');
+    if (catalog.ok) {
+      const { gifts } = (await catalog.json()) as { gifts: Array<{ id: string; name: string; priceCoins: number }> };
+      ($('gift-choice') as HTMLSelectElement).replaceChildren(
+        ...gifts.map((g) => {
+          const option = document.createElement('option');
+          option.value = g.id;
+          option.textContent = `${g.name} (${g.priceCoins})`;
+          return option;
+        }),
+      );
+    }
+    if (wallet.ok) showBalance(((await wallet.json()) as { balance: number }).balance);
+    document.body.dataset['gifts'] = 'ready';
+  };
+
+  /** One click: the same body and key until the service answers for good (or four tries failed). */
+  const send = async (body: { giftId: string; quantity: number; idempotencyKey: string }) => {
+    for (let attempt = 0; ; attempt++) {
+      let res: Response | undefined;
+      try {
+        res = await api(`/v1/rooms/${encodeURIComponent(config.roomId)}/gifts`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+      } catch {
+        res = undefined; // no answer: the gift may or may not have been taken, so ask again with the same key
+      }
+      if (res && res.status < 500 && res.status !== 429) return res;
+      if (attempt === 3) return res;
+      const after = Number(res?.headers.get('retry-after'));
+      await sleep(after > 0 ? Math.min(after, 5) * 1000 : 300 * 2 ** attempt);
+    }
+  };
+
+  $('gift-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const button = $('gift-send') as HTMLButtonElement;
+    if (button.disabled) return;
+    button.disabled = true;
+    status('sending…', 'sending');
+    const body = {
+      giftId: ($('gift-choice') as HTMLSelectElement).value,
+      quantity: Number(($('gift-quantity') as HTMLInputElement).value),
+      idempotencyKey: newKey(),
+    };
+    void send(body)
+      .then(async (res) => {
+        if (!res) return status('not sent: no answer from the server (check your balance before trying again)', 'failed');
+        const answer = (await res.json().catch(() => ({}))) as { balance?: number; error?: { code: string; message: string } };
+        if (res.status === 201 && answer.balance !== undefined) {
+          showBalance(answer.balance);
+          return status('sent', 'sent');
+        }
+        const balance = res.headers.get('x-balance');
+        if (balance !== null) showBalance(Number(balance));
+        if (res.status === 401) signedOut('session expired: paste a new token');
+        return status(answer.error?.message ?? `refused (${res.status})`, answer.error?.code ?? 'failed');
+      })
+      .finally(() => {
+        button.disabled = false;
+      });
+  });
+  $('sign-in').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const value = ($('token') as HTMLInputElement).value.trim();
+    if (!value) return;
+    sessionStorage.setItem(TOKEN_KEY, value);
+    token = value;
+    void signedIn();
+  });
+  if (token) void signedIn();
+  else signedOut();
+}
+if (config.giftsUrl) startGifts(config.giftsUrl);
