@@ -15,4 +15,11 @@ try {
   process.exit(1);
 }
 
+// JetStream reserves each file stream's byte cap against its storage: the test files' own streams are small,
+// and so are those the service processes they spawn ensure (production caps would reserve ~12 GB per
+// namespace, and a small disk refuses the next stream with "insufficient storage resources").
+process.env.CHAT_MAX_BYTES ??= String(256 * 1024 ** 2);
+process.env.EVENTS_MAX_BYTES ??= String(64 * 1024 ** 2);
+process.env.PROBES_MAX_BYTES ??= String(64 * 1024 ** 2);
+
 await runWithStack([['nx', 'run-many', '-t', 'test', '--parallel=1', '--outputStyle=stream', ...process.argv.slice(2)]]);

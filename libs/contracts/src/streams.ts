@@ -76,6 +76,8 @@ export const DEFAULT_STREAM_LIMITS: StreamLimits = {
 export function streamLimits(config: {
   CHAT_MAX_AGE_HOURS: number;
   CHAT_MAX_BYTES: number;
+  EVENTS_MAX_BYTES?: number;
+  PROBES_MAX_BYTES?: number;
   DEDUPE_WINDOW_S: number;
   NATS_STREAM_REPLICAS: number;
 }): StreamLimits {
@@ -83,6 +85,8 @@ export function streamLimits(config: {
     ...DEFAULT_STREAM_LIMITS,
     chatMaxAgeMs: config.CHAT_MAX_AGE_HOURS * 3_600_000,
     chatMaxBytes: config.CHAT_MAX_BYTES,
+    eventsMaxBytes: config.EVENTS_MAX_BYTES ?? DEFAULT_STREAM_LIMITS.eventsMaxBytes,
+    probesMaxBytes: config.PROBES_MAX_BYTES ?? DEFAULT_STREAM_LIMITS.probesMaxBytes,
     dedupeWindowMs: config.DEDUPE_WINDOW_S * 1000,
     replicas: config.NATS_STREAM_REPLICAS,
   };

@@ -33,7 +33,9 @@ async function publishMany(channel: string, n: number, from = 0) {
 
 describe('ensureStreams', () => {
   it('is idempotent and applies changed limits in place', async () => {
-    const { streamDefinitions, DEFAULT_STREAM_LIMITS } = await import('@onair/contracts');
+    const { streamDefinitions, DEFAULT_STREAM_LIMITS: production } = await import('@onair/contracts');
+    // Production's windows, small byte caps: JetStream reserves every file stream's cap against its storage.
+    const DEFAULT_STREAM_LIMITS = { ...production, chatMaxBytes: 256 * 1024 ** 2, eventsMaxBytes: 64 * 1024 ** 2, probesMaxBytes: 64 * 1024 ** 2 };
     const defs = streamDefinitions(env.topology, DEFAULT_STREAM_LIMITS);
     await ensureStreams(env.messaging.jsm, defs);
     expect((await env.messaging.jsm.streams.info(env.topology.chat.stream)).config.duplicate_window).toBe(DEFAULT_STREAM_LIMITS.dedupeWindowMs * 1_000_000);
@@ -48,7 +50,7 @@ describe('ensureStreams', () => {
   it('keeps one copy on a single server and refuses more, naming the stream', async () => {
     const { streamDefinitions, DEFAULT_STREAM_LIMITS } = await import('@onair/contracts');
     expect((await env.messaging.jsm.streams.info(env.topology.chat.stream)).config.num_replicas).toBe(1);
-    const defs = streamDefinitions(env.topology, { ...DEFAULT_STREAM_LIMITS, replicas: 3 });
+    const defs = streamDefinitions(env.topology, { ...DEFAULT_STREAM_LIMITS, chatMaxBytes: 256 * 1024 ** 2, eventsMaxBytes: 64 * 1024 ** 2, probesMaxBytes: 64 * 1024 ** 2, replicas: 3 });
     const error = await ensureStreams(env.messaging.jsm, defs).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StreamRejectedError);
     expect((error as StreamRejectedError).stream).toBe(env.topology.chat.stream);

@@ -30,6 +30,12 @@ export function commonConfig(defaultPort: number) {
     /** Byte cap of the chat stream; when full, ingest answers 503 (discard-new). */
     CHAT_MAX_BYTES: int({ default: 8 * 1024 ** 3, min: 1024 * 1024 }),
     /**
+     * Byte caps of the events and probes streams. JetStream reserves every file stream's cap against its
+     * storage, so test and dev stacks running many namespaces at once set them small.
+     */
+    EVENTS_MAX_BYTES: int({ default: 1024 ** 3, min: 1024 * 1024 }),
+    PROBES_MAX_BYTES: int({ default: 2 * 1024 ** 3, min: 1024 * 1024 }),
+    /**
      * Seconds JetStream remembers a message id on the chat and events streams (their duplicate window): a
      * webhook or message repeated within it is stored once and answered `duplicate: true`. Ingest refuses to
      * start unless it covers twice its largest accepted clock difference, so every replay it can accept is
