@@ -19,13 +19,33 @@
  *   client does not use it. The daily follower poll can read `activeSubscribersCount` (from getChannels)
  *   and `getUsers`; followers must wait for Kick's planned endpoint.
  * - `/public/v1/livestreams` is deprecated since 2026-06-23 and only lists live channels; not used.
+ * - Channels by slug: `GET /public/v1/channels?slug=…`; `slug` and `broadcaster_user_id` cannot be combined.
+ * - Event subscriptions (`events/subscribe-to-events.md`, the same Swagger spec): `POST
+ *   /public/v1/events/subscriptions` `{ broadcaster_user_id, events: [{ name, version }], method: "webhook" }`
+ *   → `data: [{ name, version, subscription_id, error }]`; `GET …?broadcaster_user_id=` → `data: [{ id,
+ *   app_id, broadcaster_user_id, event, version, method, created_at, updated_at }]`; `DELETE …?id=…`
+ *   (repeated) → 204. Scope `events:subscribe`. With an App Access Token (client credentials, what this
+ *   client holds) `broadcaster_user_id` names any channel: no per-broadcaster OAuth grant is needed to
+ *   receive a channel's public events.
  */
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { createBreaker, type BreakerOutcome, type BreakerState } from './breaker';
 import { KickApiError, KickAuthError } from './errors';
 import { createKickMetrics } from './metrics';
-import { bodyMessage, envelopeItems, parseChannel, parseUser, toId, type KickChannel, type KickUser } from './parse';
+import {
+  bodyMessage,
+  envelopeItems,
+  parseChannel,
+  parseCreatedSubscription,
+  parseEventSubscription,
+  parseUser,
+  toId,
+  type KickChannel,
+  type KickCreatedSubscription,
+  type KickEventSubscription,
+  type KickUser,
+} from './parse';
 
 export interface KickClientOptions {
   /** Kick API origin, e.g. `https://api.kick.com`. */
@@ -67,6 +87,18 @@ export interface KickClient {
   getChannels(broadcasterUserIds: readonly number[]): Promise<KickChannel[]>;
   /** Users for any number of user ids, 50 at a time; unknown ids are absent. No follower count exists. */
   getUsers(userIds: readonly number[]): Promise<KickUser[]>;
+  /** The channel named `slug` (`GET /public/v1/channels?slug=`), or null when Kick knows none. */
+  getChannelBySlug(slug: string): Promise<KickChannel | null>;
+  /** The app's event subscriptions for one broadcaster, as Kick lists them. */
+  listEventSubscriptions(broadcasterUserId: number): Promise<KickEventSubscription[]>;
+  /**
+   * Subscribes the app (webhook delivery) to `events` of one broadcaster, in one call. Kick answers per
+   * event; an event it refused comes back with `error` and no `subscriptionId`. A retried call (5xx,
+   * timeout) can leave a duplicate at Kick: callers reconcile against `listEventSubscriptions`.
+   */
+  createEventSubscriptions(broadcasterUserId: number, events: readonly { name: string; version: number }[]): Promise<KickCreatedSubscription[]>;
+  /** Deletes subscriptions by id, 50 per call; ids Kick no longer has are not an error. */
+  deleteEventSubscriptions(ids: readonly string[]): Promise<void>;
   breakerState(): BreakerState;
 }
 
@@ -200,37 +232,72 @@ export function createKickClient(options: KickClientOptions): KickClient {
 
   // --- API calls --------------------------------------------------------------------------------
 
-  /** One GET through the breaker, with retries and one token refresh on 401; returns `data` items. */
-  async function getItems(endpoint: string, path: string, query: readonly (readonly [string, string])[]): Promise<unknown[]> {
+  /**
+   * One call through the breaker, with retries and one token refresh on 401; returns the 2xx answer.
+   * A 404 is returned too when `notFoundIsAnswer` (a DELETE of ids Kick no longer has).
+   */
+  async function call(
+    endpoint: string,
+    method: 'GET' | 'POST' | 'DELETE',
+    path: string,
+    query: readonly (readonly [string, string])[],
+    body?: unknown,
+    notFoundIsAnswer = false,
+  ): Promise<Answer> {
     breaker.acquire();
-    const url = `${apiBase}${path}?${new URLSearchParams(query.map(([k, v]): [string, string] => [k, v])).toString()}`;
+    const search = new URLSearchParams(query.map(([k, v]): [string, string] => [k, v])).toString();
+    const url = `${apiBase}${path}${search ? `?${search}` : ''}`;
+    const init = (value: string): RequestInit => ({
+      method,
+      headers: {
+        authorization: `Bearer ${value}`,
+        accept: 'application/json',
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
     let refreshed = false;
     try {
-      const items = await withRetries(endpoint, async () => {
+      const answer = await withRetries(endpoint, async () => {
         let value = await getToken();
-        let answer = await send(endpoint, url, { headers: { authorization: `Bearer ${value}`, accept: 'application/json' } });
+        let answer = await send(endpoint, url, init(value));
         if (answer.status === 401 && !refreshed) {
           // Kick revoked or expired the token early: fetch a new one and try once more.
           refreshed = true;
           invalidateToken(value);
           value = await getToken();
-          answer = await send(endpoint, url, { headers: { authorization: `Bearer ${value}`, accept: 'application/json' } });
+          answer = await send(endpoint, url, init(value));
         }
-        if (answer.status >= 200 && answer.status < 300) {
-          // Kick's "nothing found" is `data: []`; `data: null` on a success is read the same way.
-          if (isRecord(answer.body) && answer.body['data'] === null) return [];
-          const items = envelopeItems(answer.body);
-          if (items === null) throw new KickApiError(endpoint, 'invalid_response', answer.status, null);
-          return items;
-        }
+        if ((answer.status >= 200 && answer.status < 300) || (notFoundIsAnswer && answer.status === 404)) return answer;
         throw new KickApiError(endpoint, 'http', answer.status, bodyMessage(answer.body), retryAfter(answer));
       });
       breaker.release('success');
-      return items;
+      return answer;
     } catch (err) {
       breaker.release(breakerOutcome(err), err);
       throw err;
     }
+  }
+
+  /** One GET returning the envelope's `data` items. */
+  async function getItems(endpoint: string, path: string, query: readonly (readonly [string, string])[]): Promise<unknown[]> {
+    const answer = await call(endpoint, 'GET', path, query);
+    // Kick's "nothing found" is `data: []`; `data: null` on a success is read the same way.
+    if (isRecord(answer.body) && answer.body['data'] === null) return [];
+    const items = envelopeItems(answer.body);
+    if (items === null) throw new KickApiError(endpoint, 'invalid_response', answer.status, null);
+    return items;
+  }
+
+  /** Parses every item, logging (not failing on) the ones that cannot be read. */
+  function parseAll<T>(endpoint: string, raw: unknown[], parse: (item: unknown) => T | null): T[] {
+    const out: T[] = [];
+    for (const item of raw) {
+      const value = parse(item);
+      if (value !== null) out.push(value);
+    }
+    if (out.length < raw.length) log?.warn({ endpoint, skipped: raw.length - out.length }, 'kick returned items that could not be read; skipped');
+    return out;
   }
 
   async function lookup<T>(
@@ -280,6 +347,34 @@ export function createKickClient(options: KickClientOptions): KickClient {
     getChannels: (ids) =>
       lookup('channels', '/public/v1/channels', 'broadcaster_user_id', ids, parseChannel, (c) => c.broadcasterUserId),
     getUsers: (ids) => lookup('users', '/public/v1/users', 'id', ids, parseUser, (u) => u.userId),
+    async getChannelBySlug(slug) {
+      if (slug.length === 0) return null;
+      const items = parseAll('channels', await getItems('channels', '/public/v1/channels', [['slug', slug]]), parseChannel);
+      // Slugs are case-insensitive at Kick; anything but the asked channel is dropped rather than trusted.
+      return items.find((c) => c.slug.toLowerCase() === slug.toLowerCase()) ?? null;
+    },
+    async listEventSubscriptions(broadcasterUserId) {
+      const raw = await getItems('subscriptions', '/public/v1/events/subscriptions', [['broadcaster_user_id', String(broadcasterUserId)]]);
+      return parseAll('subscriptions', raw, parseEventSubscription).filter((s) => s.broadcasterUserId === broadcasterUserId);
+    },
+    async createEventSubscriptions(broadcasterUserId, events) {
+      if (events.length === 0) return [];
+      const answer = await call('subscriptions', 'POST', '/public/v1/events/subscriptions', [], {
+        broadcaster_user_id: broadcasterUserId,
+        events: events.map((e) => ({ name: e.name, version: e.version })),
+        method: 'webhook',
+      });
+      const items = envelopeItems(answer.body);
+      if (items === null) throw new KickApiError('subscriptions', 'invalid_response', answer.status, null);
+      return parseAll('subscriptions', items, parseCreatedSubscription);
+    },
+    async deleteEventSubscriptions(ids) {
+      const unique = [...new Set(ids.filter((id) => id.length > 0))];
+      for (let i = 0; i < unique.length; i += KICK_MAX_IDS_PER_CALL) {
+        const chunk = unique.slice(i, i + KICK_MAX_IDS_PER_CALL);
+        await call('subscriptions', 'DELETE', '/public/v1/events/subscriptions', chunk.map((id) => ['id', id] as const), undefined, true);
+      }
+    },
     breakerState: breaker.state,
   };
 }

@@ -10,7 +10,7 @@ export class KickApiError extends Error {
   override readonly name = 'KickApiError';
   readonly code = 'kick_api_error';
   constructor(
-    /** `token`, `channels` or `users`. */
+    /** `token`, `channels`, `users` or `subscriptions`. */
     readonly endpoint: string,
     readonly failure: KickApiFailure,
     /** HTTP status, or null when no HTTP answer arrived. */

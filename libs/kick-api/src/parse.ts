@@ -32,6 +32,47 @@ export interface KickUser {
   profilePicture: string | null;
 }
 
+/** One of the app's event subscriptions (`GET /public/v1/events/subscriptions`). */
+export interface KickEventSubscription {
+  id: string;
+  broadcasterUserId: number;
+  /** The event name, e.g. `chat.message.sent`. */
+  event: string;
+  version: number;
+  /** ISO time; null when absent. */
+  createdAt: string | null;
+}
+
+/** Kick's answer for one event of `POST /public/v1/events/subscriptions`. */
+export interface KickCreatedSubscription {
+  name: string;
+  version: number;
+  /** null when Kick refused this event (then `error` says why). */
+  subscriptionId: string | null;
+  error: string | null;
+}
+
+export function parseEventSubscription(raw: unknown): KickEventSubscription | null {
+  if (!isRecord(raw)) return null;
+  const id = nonEmptyString(raw['id']);
+  const broadcasterUserId = toId(raw['broadcaster_user_id']);
+  const event = nonEmptyString(raw['event']);
+  if (id === null || broadcasterUserId === null || event === null) return null;
+  return { id, broadcasterUserId, event, version: toId(raw['version']) ?? 1, createdAt: toIsoTime(raw['created_at']) };
+}
+
+export function parseCreatedSubscription(raw: unknown): KickCreatedSubscription | null {
+  if (!isRecord(raw)) return null;
+  const name = nonEmptyString(raw['name']);
+  if (name === null) return null;
+  return {
+    name,
+    version: toId(raw['version']) ?? 1,
+    subscriptionId: nonEmptyString(raw['subscription_id']),
+    error: nonEmptyString(raw['error']),
+  };
+}
+
 export function parseChannel(raw: unknown): KickChannel | null {
   if (!isRecord(raw)) return null;
   const broadcasterUserId = toId(raw['broadcaster_user_id']);

@@ -29,10 +29,10 @@ export interface FakeKickUser {
 export type FakeKickFault = 429 | 500 | 503 | 'timeout' | 'reset' | number;
 
 export interface FakeKickRequest {
-  endpoint: 'token' | 'channels' | 'users' | 'chat' | 'other';
+  endpoint: 'token' | 'channels' | 'users' | 'chat' | 'subscriptions' | 'other';
   method: string;
   path: string;
-  /** `broadcaster_user_id` (channels) or `id` (users) values, in order. */
+  /** `broadcaster_user_id` (channels, subscriptions) or `id` (users) values, in order. */
   ids: number[];
   status: number | 'timeout' | 'reset';
 }
@@ -46,6 +46,20 @@ export interface FakeKickChatMessage {
   content: string;
   replyToMessageId: string | undefined;
   messageId: string;
+}
+
+/** An event subscription the fake holds, as `GET /public/v1/events/subscriptions` lists it. */
+export interface FakeKickSubscription {
+  id: string;
+  broadcasterUserId: number;
+  event: string;
+  version: number;
+  createdAt: string;
+  /**
+   * Whether Kick would still deliver this subscription's webhooks. `stopDelivering` clears it while the
+   * subscription stays listed: the silent failure integrators report.
+   */
+  delivering: boolean;
 }
 
 export interface FakeKickOptions {
@@ -78,6 +92,16 @@ export interface FakeKick {
   revokeTokens(): void;
   /** Accepts `token` as a user access token with `chat:write` (the OAuth flow that issues it is Kick's). */
   addUserToken(token: string): void;
+  /** The app's event subscriptions, all or one broadcaster's, in creation order. */
+  subscriptions(broadcasterUserId?: number): FakeKickSubscription[];
+  /** Adds a subscription as if it had been created earlier (a stray, a duplicate); returns its id. */
+  addSubscription(broadcasterUserId: number, event: string): string;
+  /** Removes a subscription without a DELETE, as Kick does after 24 h of failed deliveries. */
+  dropSubscription(id: string): void;
+  /** Kick keeps listing the broadcaster's current subscriptions but stops delivering them. */
+  stopDelivering(broadcasterUserId: number): void;
+  /** Whether a webhook for `event` of the broadcaster would be delivered now (a live, delivering subscription). */
+  delivers(broadcasterUserId: number, event: string): boolean;
   /** Chat messages sent through `POST /public/v1/chat`, in arrival order. */
   readonly chatMessages: readonly FakeKickChatMessage[];
   /** Every request in arrival order, with what it was answered. */
@@ -92,11 +116,28 @@ interface QueuedFault {
 }
 
 const MAX_IDS = 50;
+/** Event names Kick's Events table lists (version 1 each). */
+const KNOWN_EVENTS = new Set([
+  'chat.message.sent',
+  'channel.followed',
+  'channel.subscription.renewal',
+  'channel.subscription.gifts',
+  'channel.subscription.new',
+  'channel.reward.redemption.updated',
+  'livestream.status.updated',
+  'livestream.metadata.updated',
+  'moderation.banned',
+  'kicks.gifted',
+]);
 
 /**
  * A local HTTP server speaking Kick's documented wire format for `POST /oauth/token` (form-encoded
  * client_credentials), `GET /public/v1/channels` and `GET /public/v1/users`: `{ data, message }` envelopes,
  * bearer tokens it issued (401 otherwise), at most 50 ids per call (400 otherwise), unknown ids absent.
+ * Also `GET /public/v1/channels?slug=` and the event subscriptions: `POST /public/v1/events/subscriptions`
+ * (`{ broadcaster_user_id, events: [{ name, version }], method: "webhook" }` → `data: [{ name, version,
+ * subscription_id, error }]`, each call a new subscription per event, as a repeated call is at Kick),
+ * `GET …?broadcaster_user_id=` and `DELETE …?id=…` (repeated, 204).
  */
 export async function startFakeKick(options: FakeKickOptions = {}): Promise<FakeKick> {
   const clientId = options.clientId ?? 'fake-client-id';
@@ -107,6 +148,21 @@ export async function startFakeKick(options: FakeKickOptions = {}): Promise<Fake
   const tokens = new Set<string>();
   const userTokens = new Set<string>();
   const chatMessages: FakeKickChatMessage[] = [];
+  const subscriptions = new Map<string, FakeKickSubscription>();
+  let subscriptionSeq = 0;
+  const newSubscription = (broadcasterUserId: number, event: string): FakeKickSubscription => {
+    subscriptionSeq += 1;
+    const sub: FakeKickSubscription = {
+      id: `01FAKESUB${String(subscriptionSeq).padStart(8, '0')}`,
+      broadcasterUserId,
+      event,
+      version: 1,
+      createdAt: new Date(Date.UTC(2026, 0, 1) + subscriptionSeq * 1000).toISOString(),
+      delivering: true,
+    };
+    subscriptions.set(sub.id, sub);
+    return sub;
+  };
   const apiFaults: QueuedFault[] = [];
   const tokenFaults: QueuedFault[] = [];
   const requests: FakeKickRequest[] = [];
@@ -134,7 +190,9 @@ export async function startFakeKick(options: FakeKickOptions = {}): Promise<Fake
             ? 'users'
             : url.pathname === '/public/v1/chat'
               ? 'chat'
-              : 'other';
+              : url.pathname === '/public/v1/events/subscriptions'
+                ? 'subscriptions'
+                : 'other';
     const ids = url.searchParams.getAll(endpoint === 'users' ? 'id' : 'broadcaster_user_id').map(Number);
     const record: FakeKickRequest = { endpoint, method, path: url.pathname, ids, status: 0 };
     requests.push(record);
@@ -211,6 +269,59 @@ export async function startFakeKick(options: FakeKickOptions = {}): Promise<Fake
       });
       return reply(200, { data: { is_sent: true, message_id: messageId }, message: 'OK' });
     }
+    if (endpoint === 'subscriptions') {
+      const auth = req.headers.authorization ?? '';
+      const bearer = auth.startsWith('Bearer ') ? auth.slice('Bearer '.length) : '';
+      if (!tokens.has(bearer)) return reply(401, { data: null, message: 'Unauthorized' });
+      if (method === 'GET') {
+        const raw = url.searchParams.get('broadcaster_user_id');
+        if (raw !== null && !/^\d+$/.test(raw)) return reply(400, { data: null, message: 'invalid broadcaster_user_id' });
+        const data = [...subscriptions.values()]
+          .filter((sub) => raw === null || sub.broadcasterUserId === Number(raw))
+          .map((sub) => ({
+            id: sub.id,
+            app_id: clientId,
+            broadcaster_user_id: sub.broadcasterUserId,
+            event: sub.event,
+            version: sub.version,
+            method: 'webhook',
+            created_at: sub.createdAt,
+            updated_at: sub.createdAt,
+          }));
+        return reply(200, { data, message: 'OK' });
+      }
+      if (method === 'DELETE') {
+        const idList = url.searchParams.getAll('id');
+        if (idList.length === 0) return reply(400, { data: null, message: 'id is required' });
+        for (const id of idList) subscriptions.delete(id);
+        record.status = 204;
+        res.writeHead(204);
+        res.end();
+        return;
+      }
+      if (method !== 'POST') return reply(405, { data: null, message: 'Method Not Allowed' });
+      let payload: Record<string, unknown>;
+      try {
+        payload = JSON.parse(body) as Record<string, unknown>;
+      } catch {
+        return reply(400, { data: null, message: 'invalid JSON' });
+      }
+      const broadcaster = payload['broadcaster_user_id'];
+      const events = payload['events'];
+      if (!Number.isSafeInteger(broadcaster) || (broadcaster as number) <= 0) return reply(400, { data: null, message: 'broadcaster_user_id is required' });
+      if (payload['method'] !== 'webhook') return reply(400, { data: null, message: 'method must be webhook' });
+      if (!Array.isArray(events) || events.length === 0) return reply(400, { data: null, message: 'events is required' });
+      record.ids = [broadcaster as number];
+      const data = events.map((e: unknown) => {
+        const name = typeof e === 'object' && e !== null ? (e as Record<string, unknown>)['name'] : undefined;
+        const version = typeof e === 'object' && e !== null ? (e as Record<string, unknown>)['version'] : undefined;
+        if (typeof name !== 'string' || !KNOWN_EVENTS.has(name) || version !== 1) {
+          return { name: typeof name === 'string' ? name : '', version: typeof version === 'number' ? version : 0, subscription_id: null, error: 'invalid event' };
+        }
+        return { name, version, subscription_id: newSubscription(broadcaster as number, name).id, error: null };
+      });
+      return reply(200, { data, message: 'OK' });
+    }
     if (method !== 'GET') return reply(405, { data: null, message: 'Method Not Allowed' });
 
     const auth = req.headers.authorization ?? '';
@@ -224,6 +335,13 @@ export async function startFakeKick(options: FakeKickOptions = {}): Promise<Fake
     }
     if (raw.length > MAX_IDS) return reply(400, { data: null, message: `at most ${MAX_IDS} ${param} values are allowed` });
     if (raw.some((v) => !/^\d+$/.test(v))) return reply(400, { data: null, message: `invalid ${param}` });
+    const slug = url.searchParams.get('slug');
+    if (endpoint === 'channels' && slug !== null) {
+      const found = [...channels.values()].filter(
+        (item) => typeof item === 'object' && item !== null && String((item as Record<string, unknown>)['slug']).toLowerCase() === slug.toLowerCase(),
+      );
+      return reply(200, { data: found, message: 'OK' });
+    }
 
     const data: unknown[] = [];
     for (const id of ids) {
@@ -260,6 +378,15 @@ export async function startFakeKick(options: FakeKickOptions = {}): Promise<Fake
     },
     revokeTokens: () => tokens.clear(),
     addUserToken: (token) => userTokens.add(token),
+    subscriptions: (broadcasterUserId) =>
+      [...subscriptions.values()].filter((sub) => broadcasterUserId === undefined || sub.broadcasterUserId === broadcasterUserId).map((sub) => ({ ...sub })),
+    addSubscription: (broadcasterUserId, event) => newSubscription(broadcasterUserId, event).id,
+    dropSubscription: (id) => subscriptions.delete(id),
+    stopDelivering(broadcasterUserId) {
+      for (const sub of subscriptions.values()) if (sub.broadcasterUserId === broadcasterUserId) sub.delivering = false;
+    },
+    delivers: (broadcasterUserId, event) =>
+      [...subscriptions.values()].some((sub) => sub.broadcasterUserId === broadcasterUserId && sub.event === event && sub.delivering),
     chatMessages,
     requests,
     get tokensIssued() {
