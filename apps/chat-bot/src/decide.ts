@@ -72,8 +72,9 @@ export async function decideCommand(
         SELECT 1 FROM bot_commands
         WHERE platform = ${platform} AND channel_id = ${channelId} AND requester_id = ${senderId}
           AND outcome LIKE 'refused_%' AND reply IS NOT NULL AND message_id <> ${messageId}
-          AND requested_at > ${new Date(at.getTime() - settings.cooldownS * 1000)} AND requested_at <= ${at}
+          AND requested_at > ${new Date(at.getTime() - settings.cooldownS * 1000)} AND requested_at < ${new Date(at.getTime() + settings.cooldownS * 1000)}
         LIMIT 1`.execute(trx);
+      // Either side of this message: two replicas may decide a viewer's commands out of order.
       if (earlier.rows.length > 0) reply = undefined;
     }
     await sql`
