@@ -74,6 +74,8 @@ beforeAll(async () => {
     gifts: { ADMIN_TOKEN, SESSION_JWT_SECRET: SESSION_SECRET, PAYMENT_WEBHOOK_SECRET: 'fuzz-payment-secret-0123456789abcdef', GIFT_RATE_BURST: '1000000' },
   };
   for (const service of SERVICES) ports[service] = await freePortForTests();
+  // The room page's gift calls go through the gateway to this gifts service.
+  extra['realtime-gateway']['GIFTS_URL'] = `http://127.0.0.1:${ports.gifts}`;
   // One at a time: five tsx compilations at once starve a two-core machine past the start timeout.
   for (const service of SERVICES) {
     procs.push(await spawnService({ main: main(service), port: ports[service], env: { ...common, ...extra[service] }, startTimeoutMs: 60_000 }));
@@ -341,6 +343,16 @@ function generate(count: number, seed: number): Hostile[] {
       path: `/v1/rooms/r1/messages?${pick([`after=${pick(HUGE_NUMBERS.filter((n) => !['0x10', '00000000000000000000000001'].includes(n)))}`, `after=0&limit=${pick(['0', '1001', '1e9', 'Infinity', '-5', 'x'])}`, `before=${pick(['0', '-1', '1e20', 'x'])}`, 'after=1&before=5', `after=0&${enc(nasty())}=1`, 'after=1&after=2'])}`,
     }),
     () => g('realtime-gateway', 'GET', '/v1/rooms/:roomId/messages', 'bad room', { path: `/v1/rooms/${pick(['kick-9007199254740992', 'kick-0123', 'x'.repeat(65), enc(nasty()), ...TRAVERSAL])}/messages?after=0` }),
+    // ---- gateway: GET /v1/rooms/:roomId/leaderboard, and the room page's gift calls it forwards to the gifts service
+    () => g('realtime-gateway', 'GET', '/v1/rooms/:roomId/leaderboard', 'bad query', { path: `/v1/rooms/r1/leaderboard?${pick(['limit=0', 'limit=11', 'limit=1e400', 'limit=-1', 'limit=x', 'day=2026-01-01', `${enc(nasty())}=1`])}` }),
+    () => g('realtime-gateway', 'GET', '/v1/rooms/:roomId/leaderboard', 'bad room', { path: `/v1/rooms/${pick(['kick-9007199254740992', 'kick-0123', 'x'.repeat(65), enc(nasty()), ...TRAVERSAL])}/leaderboard` }),
+    () =>
+      g('realtime-gateway', 'POST', '/gifts/v1/rooms/:roomId/gifts', 'forwarded, refused', {
+        path: `/gifts/v1/rooms/${pick(['r1', 'kick-1', 'x'.repeat(65), enc(nasty()), ...TRAVERSAL])}/gifts`,
+        headers: { ...json, authorization: pick([forgedToken(), '', 'Bearer x']) },
+        body: pick(['{}', '{"giftId":"rose","quantity":1,"idempotencyKey":"k1"}', '{"giftId":', 'null', '[]']),
+      }),
+    () => g('realtime-gateway', 'GET', '/gifts/v1/wallet', 'forwarded, forged auth', { path: '/gifts/v1/wallet', headers: { authorization: pick([forgedToken(), '', 'Bearer x']) } }),
     // ---- gateway: POST /pusher/auth and /pusher/user-auth
     () => g('realtime-gateway', 'POST', '/pusher/auth', 'forged auth', { path: '/pusher/auth', headers: { ...form, authorization: forgedToken() }, body: 'socket_id=1.2&channel_name=presence-room-r1' }),
     () => g('realtime-gateway', 'POST', '/pusher/auth', 'bad fields', {
@@ -507,7 +519,7 @@ function generate(count: number, seed: number): Hostile[] {
 /** The routes the fuzz must reach at least twice each: every public route of every service. */
 const ROUTES: Record<Service, string[]> = {
   ingest: ['POST /webhooks/kick', 'POST /webhooks/livekit', 'POST /v1/rooms/:roomId/messages'],
-  'realtime-gateway': ['GET /v1/rooms/:roomId/messages', 'POST /pusher/auth', 'POST /pusher/user-auth', 'POST /v1/rooms/:roomId/join', 'POST /pusher/webhooks', 'GET /rooms/:roomId', '/assets/room-page.js'],
+  'realtime-gateway': ['GET /v1/rooms/:roomId/messages', 'GET /v1/rooms/:roomId/leaderboard', 'POST /gifts/v1/rooms/:roomId/gifts', 'GET /gifts/v1/wallet', 'POST /pusher/auth', 'POST /pusher/user-auth', 'POST /v1/rooms/:roomId/join', 'POST /pusher/webhooks', 'GET /rooms/:roomId', '/assets/room-page.js'],
   summary: ['GET /v1/streamers', 'GET /v1/streamers/:id', 'GET /v1/summaries', 'GET /v1/jobs', '/openapi.json'],
   'probe-scheduler': ['GET /v1/audit/stream-starts'],
   'chat-writer': [],

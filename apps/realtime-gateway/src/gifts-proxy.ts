@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { parseRoomId } from '@onair/contracts';
 import { HttpError } from '@onair/service-kit';
 
 /** Where the room page reaches the gifts service on the gateway's own origin. */
@@ -52,6 +53,10 @@ export function registerGiftsProxy(app: FastifyInstance, options: GiftsProxyOpti
   app.post<{ Params: { roomId: string } }>(
     `${GIFTS_PROXY_PREFIX}/v1/rooms/:roomId/gifts`,
     { bodyLimit: 4_096 },
-    (request, reply) => forward(request, reply, `/v1/rooms/${encodeURIComponent(request.params.roomId)}/gifts`, request.body ?? {}),
+    (request, reply) => {
+      // Checked here too: a URL parser would resolve a room id of `.` or `..` into another path upstream.
+      if (!parseRoomId(request.params.roomId)) throw new HttpError(400, 'invalid_room_id', 'Room id must be 1-64 of A-Z a-z 0-9 _ - (or kick-<id>)');
+      return forward(request, reply, `/v1/rooms/${encodeURIComponent(request.params.roomId)}/gifts`, request.body ?? {});
+    },
   );
 }
