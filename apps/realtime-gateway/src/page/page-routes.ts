@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { HttpError } from '@onair/service-kit';
@@ -11,31 +13,39 @@ export interface RoomPageOptions {
 }
 
 const SCRIPT = fileURLToPath(new URL('./room-page.browser.ts', import.meta.url));
+/**
+ * The bundle `nx build realtime-gateway` writes next to the built service (dist/apps/realtime-gateway/).
+ * Beside the TypeScript source there is none, so tsx and the tests bundle the script on first request.
+ */
+const PREBUILT = fileURLToPath(new URL('./room-page.js', import.meta.url));
+
+/** The room page's browser script as one minified file (esbuild; a build-time tool, imported on demand). */
+export async function bundleRoomPageScript(): Promise<string> {
+  const { build: esbuild } = await import('esbuild');
+  const result = await esbuild({
+    entryPoints: [SCRIPT],
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    target: 'es2020',
+    minify: true,
+    write: false,
+    logLevel: 'silent',
+  });
+  return result.outputFiles[0]!.text;
+}
 
 /**
  * `GET /rooms/:roomId`: a small live room page (chat, viewers, audience, gifts, room state), and its script
- * at `/assets/room-page.js`. The script is bundled with esbuild on first request and kept: one file, no
- * build step to forget, and the page always matches the room client it ships.
+ * at `/assets/room-page.js`. The built service serves the bundle made by its build; run from source, the
+ * script is bundled on first request and kept, so the page always matches the room client it ships.
  */
 export function registerRoomPage(app: FastifyInstance, options: RoomPageOptions): void {
   let bundle: Promise<string> | undefined;
-  const build = async () => {
-    const { build: esbuild } = await import('esbuild');
-    const result = await esbuild({
-      entryPoints: [SCRIPT],
-      bundle: true,
-      format: 'iife',
-      platform: 'browser',
-      target: 'es2020',
-      minify: true,
-      write: false,
-      logLevel: 'silent',
-    });
-    return result.outputFiles[0]!.text;
-  };
+  const load = existsSync(PREBUILT) ? () => readFile(PREBUILT, 'utf8') : bundleRoomPageScript;
 
   app.get('/assets/room-page.js', async (_request, reply) => {
-    bundle ??= build().catch((error: unknown) => {
+    bundle ??= load().catch((error: unknown) => {
       bundle = undefined;
       throw error;
     });

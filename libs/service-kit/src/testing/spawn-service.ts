@@ -11,8 +11,9 @@ export interface SpawnedService {
 }
 
 /**
- * Runs a service's `main.ts` as its own process (through tsx), as production does, so a test can SIGKILL
- * it mid-work. Resolves once `GET /healthz` on `port` answers.
+ * Runs a service's entry as its own process, so a test can SIGKILL it mid-work: `main.ts` through tsx, a
+ * built `main.js` (dist/apps/<service>/main.js, what the image runs) with plain node. Resolves once
+ * `GET /healthz` on `port` answers.
  */
 export async function spawnService(options: {
   main: string;
@@ -27,9 +28,9 @@ export async function spawnService(options: {
    */
   fakeTime?: { at: string; rate?: number };
 }): Promise<SpawnedService> {
-  const tsx = createRequire(import.meta.url).resolve('tsx');
+  const loader = options.main.endsWith('.ts') ? ['--import', createRequire(import.meta.url).resolve('tsx')] : [];
   const fake = options.fakeTime;
-  const child = spawn(process.execPath, ['--import', tsx, options.main], {
+  const child = spawn(process.execPath, [...loader, options.main], {
     env: {
       ...process.env,
       ...options.env,
