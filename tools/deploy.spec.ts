@@ -200,7 +200,8 @@ describe('deploy/k8s', () => {
         const env = containerEnv(container, objects, filled);
         const parse = PARSERS[serviceOf(w)];
         if (!parse) continue; // Soketi: its env assembled above (keys present) is what it needs
-        expect(container.command.join(' ')).toContain(`apps/${serviceOf(w)}/src/main.ts`);
+        // The image holds the build (deploy/Dockerfile), not the sources: `nx build` writes this file.
+        expect(container.command.slice(-1), serviceOf(w)).toEqual([`dist/apps/${serviceOf(w)}/main.js`]);
         const config = parse(env);
         const http = container.ports.find((p: { name: string }) => p.name === 'http');
         expect(config.PORT, serviceOf(w)).toBe(http.containerPort);
@@ -213,6 +214,7 @@ describe('deploy/k8s', () => {
     expect(started.sort()).toEqual(Object.keys(PARSERS).sort());
     // The migrate Job reads only the ConfigMap and DATABASE_URL.
     const job = migrateJob[0]!;
+    expect(podSpec(job).containers[0].command.slice(-1)).toEqual(['dist/tools/migrate.js']);
     const jobEnv = containerEnv(podSpec(job).containers[0], objects, filled);
     expect(jobEnv['DATABASE_URL']).toBe(FILLED['DATABASE_URL']);
   });
