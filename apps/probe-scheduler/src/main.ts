@@ -34,6 +34,10 @@ const scheduler = buildApp({
   replica: config.REPLICA_ID,
   claimLimit: config.PROBE_CLAIM_LIMIT,
   holdMs: config.PROBE_HOLD_MS,
+  // A peer misses three heartbeats (one per tick) before it stops being counted; a channel two ticks late
+  // is anyone's (fair-share.ts).
+  peerTimeoutMs: 3 * (config.PROBE_TICK_MS + config.PROBE_TICK_JITTER_MS),
+  overdueMs: 2 * (config.PROBE_TICK_MS + config.PROBE_TICK_JITTER_MS),
   adminToken: config.ADMIN_TOKEN,
   http: httpServerConfig(config),
 });

@@ -27,6 +27,11 @@ export function createProbeMetrics(registry: Registry) {
       help: 'Channels this replica found due and claimed in its last probe tick; 0 while probing is off (no Kick credentials) or nothing is scheduled. Guards the ProbesDeadman alert.',
       registers: [registry],
     }),
+    replicas: new Gauge({
+      name: 'probe_scheduler_replicas',
+      help: 'Replicas this one counted alive at its last tick (itself included; heartbeats on NATS): each claims about 1/N of the minute.',
+      registers: [registry],
+    }),
     tickSeconds: new Gauge({
       name: 'probe_tick_duration_seconds',
       help: 'Duration of the last probe tick, in seconds.',

@@ -4,6 +4,8 @@ import type { ProbeResult } from '@onair/contracts';
 import { claimChannels, type ClaimedChannel } from './sql/claim-channels';
 import { recordProbes, type ProbeRow, type ScheduleUpdate } from './sql/record-probes';
 import { readSettings } from './sql/read-settings';
+import { countDue } from './sql/count-due';
+import { claimBudget, type ClaimLog } from './fair-share';
 import { ensureMonthlyPartition, monthStart } from '@onair/database';
 import { KICK_MAX_IDS_PER_CALL } from '@onair/kick-api';
 import { floorMinute, nextProbeAt, probeMinute } from './schedule-policy';
@@ -34,6 +36,17 @@ export interface ProbeTickDeps {
   claimLimit: number;
   /** How long a claim holds a channel, in ms; shorter than the cadence so a dead replica's work moves on. */
   holdMs: number;
+  /**
+   * This replica's share of the minute (fair-share.ts). Absent: claim everything due (one replica, the
+   * claim benchmark).
+   */
+  share?: {
+    /** Replicas alive at `now`, this one included. */
+    replicas(now: Date): number;
+    claims: ClaimLog;
+    /** A channel due and unclaimed for this long (ms) is anyone's, whatever the shares. */
+    overdueMs: number;
+  };
   logger: Logger;
   metrics: ProbeMetrics;
 }
@@ -45,21 +58,35 @@ export interface TickResult {
 }
 
 /**
- * One round of work for one replica at `now`: claim due channels, ask the platform about them, then in
- * one transaction store the probes and the new schedule and publish the new probes (before the commit).
- * Loops until nothing is due.
+ * One round of work for one replica at `now`: claim due channels (at most this replica's share of the
+ * minute), ask the platform about them, then in one transaction store the probes and the new schedule and
+ * publish the new probes (before the commit). Loops until nothing is due or the share is used up.
  */
 export async function runProbeTick(deps: ProbeTickDeps, now: Date): Promise<TickResult> {
   const settings = await readSettings(deps.db);
   const total: TickResult = { claimed: 0, probed: 0, failed: 0 };
-  for (;;) {
-    const claimed = await claimChannels(deps.db, { now, replica: deps.replica, limit: deps.claimLimit, holdMs: deps.holdMs });
+  let budget = Number.POSITIVE_INFINITY;
+  if (deps.share) {
+    const work = await countDue(deps.db, { now, overdueMs: deps.share.overdueMs });
+    budget = claimBudget({
+      minuteOfWork: work.claimedLastMinute + work.dueNow,
+      overdue: work.overdue,
+      replicas: deps.share.replicas(now),
+      claimedLastMinute: deps.share.claims.lastMinute(now),
+    });
+  }
+  while (budget > 0) {
+    // Seeding and due channels are each limited, so a claim may return up to twice `limit`.
+    const limit = Math.min(deps.claimLimit, budget);
+    const claimed = await claimChannels(deps.db, { now, replica: deps.replica, limit, holdMs: deps.holdMs });
     if (claimed.length === 0) break;
+    deps.share?.claims.add(now, claimed.length);
+    budget -= claimed.length;
     total.claimed += claimed.length;
     const result = await probeClaimed(deps, now, claimed, settings);
     total.probed += result.probed;
     total.failed += result.failed;
-    if (claimed.length < deps.claimLimit) break;
+    if (claimed.length < limit) break;
   }
   return total;
 }

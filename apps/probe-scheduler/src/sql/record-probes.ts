@@ -30,6 +30,8 @@ export interface ScheduleUpdate {
  * probe row exists exactly when its schedule moved past that minute. A channel whose hold expired and
  * was taken over by another replica is left to that replica (the `claimed_by` guard); its probe row,
  * if the same minute, collides on the (channel_id, ts) key and is dropped.
+ * `updated_at` stays the time of the claim: the fair share counts the last minute's claims by it
+ * (sql/count-due.ts).
  * Returns the probes that were new.
  */
 export async function recordProbes(
@@ -87,8 +89,7 @@ export async function recordProbes(
             consecutive_failures = v.failures,
             last_is_live = COALESCE(v.is_live, p.last_is_live),
             claimed_until = NULL,
-            claimed_by = NULL,
-            updated_at = now()
+            claimed_by = NULL
         FROM unnest(
           ${col('channelId')}::bigint[], ${col('nextProbeAt')}::timestamptz[], ${col('probedAt')}::timestamptz[],
           ${col('consecutiveFailures')}::integer[], ${col('isLive')}::boolean[])
