@@ -2,11 +2,17 @@ import type { Analytics } from '@onair/analytics';
 import type { Topology } from '@onair/contracts';
 import type { Db } from '@onair/database';
 import { createJobRunner, type JobRunner } from '@onair/jobs';
+import type { KickClient } from '@onair/kick-api';
 import type { Messaging } from '@onair/messaging';
 import type { Notifier } from '@onair/notifier';
 import { createHttpServer, startPeriodic, type HttpServer, type HttpServerConfig, type Logger, type Periodic } from '@onair/service-kit';
 import type { Registry } from 'prom-client';
+import { registerAuditRoutes } from './audit/routes';
 import { summaryJobs } from './jobs';
+import { RECONCILE_JOB } from './kick-subscriptions/jobs';
+import { createSubscriptionMetrics } from './kick-subscriptions/metrics';
+import { registerOnboardingRoutes } from './onboarding/routes';
+import { registerOperatorRoutes } from './operators/routes';
 import { registerReadApi } from './read-api/routes';
 
 export interface SummaryDeps {
@@ -20,8 +26,15 @@ export interface SummaryDeps {
   notifier?: Notifier;
   retentionDays: number;
   worker: string;
-  /** Bearer token of the admin read API. */
+  /** Admin bearer token of the API (also what creates the first operator; see README "Operators"). */
   adminToken: string;
+  /**
+   * Kick's API with the app's client credentials: onboarding, the subscription reconciler and the
+   * delivery watchdog. Absent: onboarding answers 503 and those jobs do not run.
+   */
+  kick?: KickClient;
+  /** The delivery watchdog: silence window in ms (default 15 min) and the viewer floor (default 20). */
+  webhookWatchdog?: { silenceMs: number; minViewers: number };
   /** Trusted proxies and the /metrics token, from the common config. */
   http?: HttpServerConfig;
   /** The clock of the job schedules and partition jobs; the wall clock when absent (tests inject theirs). */
@@ -47,6 +60,7 @@ export function buildApp(deps: SummaryDeps): SummaryService {
     ...deps.http,
   });
   const now = deps.now ?? (() => new Date());
+  const subscriptionMetrics = createSubscriptionMetrics(deps.registry, deps.db.db);
   const jobs = createJobRunner({
     messaging: deps.messaging,
     topology: deps.topology,
@@ -60,13 +74,39 @@ export function buildApp(deps: SummaryDeps): SummaryService {
       worker: deps.worker,
       registry: deps.registry,
       ...(deps.dailySummaryAckWaitMs ? { dailySummaryAckWaitMs: deps.dailySummaryAckWaitMs } : {}),
+      ...(deps.kick
+        ? {
+            kickSubscriptions: {
+              db: deps.db.db,
+              kick: deps.kick,
+              metrics: subscriptionMetrics,
+              now,
+              silenceMs: deps.webhookWatchdog?.silenceMs ?? 15 * 60_000,
+              minViewers: deps.webhookWatchdog?.minViewers ?? 20,
+            },
+          }
+        : {}),
     }),
     worker: deps.worker,
     logger: deps.logger,
     registry: deps.registry,
     now,
   });
-  registerReadApi(server.app, { db: deps.db.db, adminToken: deps.adminToken });
+  registerReadApi(server.app, {
+    db: deps.db.db,
+    adminToken: deps.adminToken,
+    routes(api) {
+      registerOperatorRoutes(api, { db: deps.db.db, now });
+      registerAuditRoutes(api, { db: deps.db.db });
+      registerOnboardingRoutes(api, {
+        db: deps.db.db,
+        ...(deps.kick ? { kick: deps.kick } : {}),
+        metrics: subscriptionMetrics,
+        now,
+        requestReconcile: (periodKey) => (deps.kick ? jobs.enqueue(RECONCILE_JOB, periodKey) : Promise.resolve()),
+      });
+    },
+  });
   let tick: Periodic | undefined;
   return {
     server,

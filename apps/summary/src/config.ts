@@ -22,6 +22,15 @@ const shape = {
   DAILY_SUMMARY_ACK_WAIT_MS: int({ default: 120_000, min: 3_000 }),
   /** Bearer token of the admin read API (at least 24 characters, no default). */
   ...adminConfig(),
+  /** Kick API origins and the app's client credentials (both empty: no onboarding, no subscription jobs). */
+  KICK_API_BASE: url({ default: 'https://api.kick.com', protocols: ['http', 'https'] }),
+  KICK_OAUTH_BASE: url({ default: 'https://id.kick.com', protocols: ['http', 'https'] }),
+  KICK_CLIENT_ID: str({ default: '', allowEmpty: true, secret: true }),
+  KICK_CLIENT_SECRET: str({ default: '', allowEmpty: true, secret: true }),
+  /** Minutes a live Kick channel with viewers may send no webhook before the watchdog resubscribes it. */
+  KICK_WEBHOOK_SILENCE_MINUTES: int({ default: 15, min: 5, max: 24 * 60 }),
+  /** Viewers a live channel needs before its silence counts (small streams can be quiet for long). */
+  KICK_WEBHOOK_MIN_VIEWERS: int({ default: 20, min: 1 }),
   /** Name of this worker in job_runs. */
   WORKER_ID: str({ default: `${hostname()}-${process.pid}` }),
 };

@@ -11,6 +11,7 @@ import {
   formatDailySummaryMessage,
   upsertDailySummaries,
 } from './daily-summary';
+import { reconcileJob, watchdogJob, type KickSubscriptionJobDeps } from './kick-subscriptions/jobs';
 import { channelNames } from './sql/channel-names';
 import { idSetKey, sendOnce } from './telegram-sends';
 
@@ -29,6 +30,8 @@ export interface SummaryJobDeps {
   registry?: Registry;
   /** How long a silent daily-summary worker holds the day before another takes it, in ms. Default 120 s. */
   dailySummaryAckWaitMs?: number;
+  /** Kick subscription reconcile and delivery watchdog; absent without Kick credentials. */
+  kickSubscriptions?: KickSubscriptionJobDeps;
 }
 
 const PARTITIONED: MonthlyTable[] = ['probes', 'chat_messages'];
@@ -100,5 +103,6 @@ export function summaryJobs(deps: SummaryJobDeps): JobDefinition[] {
         }
       },
     },
+    ...(deps.kickSubscriptions ? [reconcileJob(deps.kickSubscriptions), watchdogJob(deps.kickSubscriptions)] : []),
   ];
 }

@@ -1,4 +1,5 @@
 import type { Analytics } from '@onair/analytics';
+import { createKickClient } from '@onair/kick-api';
 import { createTelegramNotifier } from '@onair/notifier';
 import { bootService, connectClickHouseInBackground } from '@onair/service-boot';
 import { handleSignals, httpServerConfig, loadConfigOrExit } from '@onair/service-kit';
@@ -18,6 +19,21 @@ const notifier =
     : undefined;
 if (!notifier) logger.warn('TELEGRAM_BOT_TOKEN / TELEGRAM_CHAT_ID not set: daily summaries are stored but not sent');
 
+// The app access token (client credentials) is all onboarding needs: Kick lets an app subscribe to any
+// channel's events by broadcaster_user_id with it, so streamers never go through an OAuth connect flow.
+const kick =
+  config.KICK_CLIENT_ID && config.KICK_CLIENT_SECRET
+    ? createKickClient({
+        apiBase: config.KICK_API_BASE,
+        oauthBase: config.KICK_OAUTH_BASE,
+        clientId: config.KICK_CLIENT_ID,
+        clientSecret: config.KICK_CLIENT_SECRET,
+        registry,
+        logger,
+      })
+    : undefined;
+if (!kick) logger.warn('KICK_CLIENT_ID / KICK_CLIENT_SECRET not set: no onboarding, no subscription reconcile or webhook watchdog');
+
 let analytics: Analytics | undefined;
 const service = buildApp({
   logger,
@@ -30,6 +46,8 @@ const service = buildApp({
   retentionDays: config.RETENTION_DAYS,
   worker: config.WORKER_ID,
   adminToken: config.ADMIN_TOKEN,
+  ...(kick ? { kick } : {}),
+  webhookWatchdog: { silenceMs: config.KICK_WEBHOOK_SILENCE_MINUTES * 60_000, minViewers: config.KICK_WEBHOOK_MIN_VIEWERS },
   http: httpServerConfig(config),
   dailySummaryAckWaitMs: config.DAILY_SUMMARY_ACK_WAIT_MS,
 });

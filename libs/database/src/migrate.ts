@@ -11,6 +11,7 @@ import * as telegramSends from './migrations/0010-telegram-sends';
 import * as chatBot from './migrations/0011-chat-bot';
 import * as gifts from './migrations/0012-gifts';
 import * as summaryGifts from './migrations/0013-summary-gifts';
+import * as operators from './migrations/0014-operators';
 import * as dailySummaries from './migrations/0005-daily-summaries';
 import { ensureMonthlyPartitions, MONTHLY_TABLES, type MonthlyTable } from './partitions';
 
@@ -29,6 +30,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0011-chat-bot': chatBot,
   '0012-gifts': gifts,
   '0013-summary-gifts': summaryGifts,
+  '0014-operators': operators,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

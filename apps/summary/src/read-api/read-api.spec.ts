@@ -163,6 +163,6 @@ describe('read API', () => {
     const jobs = (await get('/v1/jobs?name=daily-summary&status=succeeded')).json();
     expect(jobs.items).toEqual([expect.objectContaining({ name: 'daily-summary', periodKey: '2026-11-22', durationMs: 2500 })]);
     const doc = (await service.server.app.inject('/openapi.json')).json();
-    expect(Object.keys(doc.paths).sort()).toEqual(['/v1/jobs', '/v1/streamers', '/v1/streamers/{id}', '/v1/summaries']);
+    expect(Object.keys(doc.paths).sort()).toEqual(['/v1/audit', '/v1/jobs', '/v1/operators', '/v1/streamers', '/v1/streamers/{id}', '/v1/summaries']);
   });
 });

@@ -2,7 +2,8 @@ import swagger from '@fastify/swagger';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
-import { HttpError, isCalendarDay, MAX_SAFE_ID, requireBearer } from '@onair/service-kit';
+import { HttpError, isCalendarDay, MAX_SAFE_ID } from '@onair/service-kit';
+import { assignmentScope, authenticate, principalOf, requireAdmin } from '../operators/principal';
 import { getStreamer } from './sql/get-streamer';
 import { listJobRuns } from './sql/list-job-runs';
 import { listStreamers } from './sql/list-streamers';
@@ -42,10 +43,15 @@ const JobsQuery = Type.Object(
 );
 
 /**
- * The admin read API: streamers (searchable, paginated, with the total), one streamer, daily summaries
- * and recent job runs, behind a bearer token, with its OpenAPI document at /openapi.json.
+ * The admin API: streamers (searchable, paginated, with the total), one streamer, daily summaries and
+ * recent job runs, behind a bearer token (ADMIN_TOKEN or an operator's own), with its OpenAPI document at
+ * /openapi.json. An operator reads only the streamers assigned to them (and their summaries); an admin
+ * reads everything. `routes` adds the write routes inside the same authenticated scope.
  */
-export function registerReadApi(app: FastifyInstance, options: { db: Kysely<any>; adminToken: string }): void {
+export function registerReadApi(
+  app: FastifyInstance,
+  options: { db: Kysely<any>; adminToken: string; routes?: (api: FastifyInstance) => void },
+): void {
   // Plugins load in registration order when the app starts; nothing here needs awaiting.
   void app.register(swagger, {
     openapi: {
@@ -55,16 +61,17 @@ export function registerReadApi(app: FastifyInstance, options: { db: Kysely<any>
     },
   });
   void app.register(async (api) => {
-    api.addHook('onRequest', requireBearer(options.adminToken));
+    api.addHook('onRequest', authenticate({ db: options.db, adminToken: options.adminToken }));
 
     api.get<{ Querystring: Static<typeof StreamersQuery> }>('/v1/streamers', { schema: { querystring: StreamersQuery } }, async (request) => {
       const { limit, offset, q, sort } = request.query;
-      const page = await listStreamers(options.db, { limit, offset, sort, ...(q ? { q } : {}) });
+      const assignedTo = assignmentScope(principalOf(request));
+      const page = await listStreamers(options.db, { limit, offset, sort, ...(q ? { q } : {}), ...(assignedTo !== undefined ? { assignedTo } : {}) });
       return { total: page.total, limit, offset, items: page.items };
     });
 
     api.get<{ Params: Static<typeof StreamerParams> }>('/v1/streamers/:id', { schema: { params: StreamerParams } }, async (request) => {
-      const streamer = await getStreamer(options.db, request.params.id);
+      const streamer = await getStreamer(options.db, request.params.id, assignmentScope(principalOf(request)));
       if (!streamer) throw new HttpError(404, 'not_found', `No streamer ${request.params.id}`);
       return streamer;
     });
@@ -72,13 +79,24 @@ export function registerReadApi(app: FastifyInstance, options: { db: Kysely<any>
     api.get<{ Querystring: Static<typeof SummariesQuery> }>('/v1/summaries', { schema: { querystring: SummariesQuery } }, async (request) => {
       const { day, streamerId, limit } = request.query;
       if (day !== undefined && !isCalendarDay(day)) throw new HttpError(400, 'invalid_query', 'day must be a calendar day, YYYY-MM-DD');
-      return { items: await listSummaries(options.db, { limit, ...(day ? { day } : {}), ...(streamerId ? { streamerId } : {}) }) };
+      const assignedTo = assignmentScope(principalOf(request));
+      return {
+        items: await listSummaries(options.db, {
+          limit,
+          ...(day ? { day } : {}),
+          ...(streamerId ? { streamerId } : {}),
+          ...(assignedTo !== undefined ? { assignedTo } : {}),
+        }),
+      };
     });
 
     api.get<{ Querystring: Static<typeof JobsQuery> }>('/v1/jobs', { schema: { querystring: JobsQuery } }, async (request) => {
+      requireAdmin(request);
       const { name, status, limit } = request.query;
       return { items: await listJobRuns(options.db, { limit, ...(name ? { name } : {}), ...(status ? { status } : {}) }) };
     });
+
+    options.routes?.(api);
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 }

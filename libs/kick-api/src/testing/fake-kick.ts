@@ -82,10 +82,11 @@ export interface FakeKick {
   setUser(user: FakeKickUser): void;
   removeUser(userId: number): void;
   /**
-   * The next `n` requests to the API (or to the token endpoint, with `endpoint: 'token'`) fail with
-   * `fault` instead of being served. Faults queue up in the order they were added.
+   * The next `n` requests to the API (or to the token endpoint, with `endpoint: 'token'`, or to the event
+   * subscriptions only, with `endpoint: 'subscriptions'`) fail with `fault` instead of being served.
+   * Faults queue up in the order they were added.
    */
-  failNext(n: number, fault: FakeKickFault, options?: { endpoint?: 'api' | 'token'; retryAfterS?: number }): void;
+  failNext(n: number, fault: FakeKickFault, options?: { endpoint?: 'api' | 'token' | 'subscriptions'; retryAfterS?: number }): void;
   /** Drops the faults still queued: the server answers normally again. */
   clearFaults(): void;
   /** Forgets every issued token, as Kick does when it revokes them: the next API call gets 401. */
@@ -165,6 +166,7 @@ export async function startFakeKick(options: FakeKickOptions = {}): Promise<Fake
   };
   const apiFaults: QueuedFault[] = [];
   const tokenFaults: QueuedFault[] = [];
+  const subscriptionFaults: QueuedFault[] = [];
   const requests: FakeKickRequest[] = [];
   const sockets = new Set<Socket>();
   let tokensIssued = 0;
@@ -202,7 +204,12 @@ export async function startFakeKick(options: FakeKickOptions = {}): Promise<Fake
       res.end(JSON.stringify(payload));
     };
 
-    const queued = endpoint === 'token' ? tokenFaults.shift() : endpoint === 'other' ? undefined : apiFaults.shift();
+    const queued =
+      endpoint === 'token'
+        ? tokenFaults.shift()
+        : endpoint === 'other'
+          ? undefined
+          : ((endpoint === 'subscriptions' ? subscriptionFaults.shift() : undefined) ?? apiFaults.shift());
     if (queued) {
       if (queued.fault === 'timeout') {
         // Never answered; close() destroys the socket.
@@ -369,12 +376,13 @@ export async function startFakeKick(options: FakeKickOptions = {}): Promise<Fake
     setUser: (user) => users.set(user.userId, user),
     removeUser: (id) => users.delete(id),
     failNext(n, fault, faultOptions = {}) {
-      const queue = faultOptions.endpoint === 'token' ? tokenFaults : apiFaults;
+      const queue = faultOptions.endpoint === 'token' ? tokenFaults : faultOptions.endpoint === 'subscriptions' ? subscriptionFaults : apiFaults;
       for (let i = 0; i < n; i++) queue.push({ fault, retryAfterS: faultOptions.retryAfterS });
     },
     clearFaults() {
       apiFaults.length = 0;
       tokenFaults.length = 0;
+      subscriptionFaults.length = 0;
     },
     revokeTokens: () => tokens.clear(),
     addUserToken: (token) => userTokens.add(token),

@@ -1,9 +1,20 @@
 import { sql, type Kysely } from 'kysely';
 
-/** A streamer with each channel's live status, latest probe and last chat message time. */
-export async function getStreamer(db: Kysely<any>, id: number) {
-  const { rows: streamers } = await sql<{ id: number; display_name: string; status: string; created_at: Date }>`
-    SELECT id, display_name, status, created_at FROM streamers WHERE id = ${id}`.execute(db);
+/**
+ * A streamer with each channel's live status, latest probe and last chat message time. `assignedTo`
+ * limits it to one operator's streamers (another's is answered as absent).
+ */
+export async function getStreamer(db: Kysely<any>, id: number, assignedTo?: number) {
+  const { rows: streamers } = await sql<{
+    id: number;
+    display_name: string;
+    status: string;
+    created_at: Date;
+    notes: string;
+    assigned_operator_id: string | null;
+  }>`
+    SELECT id, display_name, status, created_at, notes, assigned_operator_id FROM streamers
+    WHERE id = ${id} AND (${assignedTo ?? null}::bigint IS NULL OR assigned_operator_id = ${assignedTo ?? null}::bigint)`.execute(db);
   const streamer = streamers[0];
   if (!streamer) return undefined;
   const { rows: channels } = await sql<{
@@ -32,6 +43,8 @@ export async function getStreamer(db: Kysely<any>, id: number) {
     displayName: streamer.display_name,
     status: streamer.status,
     createdAt: streamer.created_at.toISOString(),
+    notes: streamer.notes,
+    assignedOperatorId: streamer.assigned_operator_id === null ? null : Number(streamer.assigned_operator_id),
     channels: channels.map((c) => ({
       id: Number(c.id),
       platform: c.platform,

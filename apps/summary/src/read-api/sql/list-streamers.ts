@@ -20,9 +20,10 @@ export interface StreamerListItem {
  */
 export async function listStreamers(
   db: Kysely<any>,
-  options: { limit: number; offset: number; q?: string; sort: 'last_activity' | 'name' },
+  options: { limit: number; offset: number; q?: string; sort: 'last_activity' | 'name'; assignedTo?: number },
 ): Promise<{ total: number; items: StreamerListItem[] }> {
   const pattern = options.q ? `%${options.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
+  const assignedTo = options.assignedTo ?? null;
   const inner = options.sort === 'name' ? sql`s.display_name, s.id` : sql`s.last_live_at DESC NULLS LAST, s.id`;
   const outer = options.sort === 'name' ? sql`display_name, id` : sql`last_activity DESC NULLS LAST, id`;
   const filter = pattern === null
@@ -40,7 +41,7 @@ export async function listStreamers(
     WITH page AS (
       SELECT count(*) OVER ()::int AS total, s.id, s.display_name, s.status, s.last_live_at AS last_activity
       FROM streamers s
-      WHERE ${filter}
+      WHERE ${filter} AND (${assignedTo}::bigint IS NULL OR s.assigned_operator_id = ${assignedTo}::bigint)
       ORDER BY ${inner}
       LIMIT ${options.limit} OFFSET ${options.offset}
     )
@@ -49,7 +50,7 @@ export async function listStreamers(
                      FROM streamer_channels c WHERE c.streamer_id = page.id), '[]') AS channels
     FROM page
     ORDER BY ${outer}`.execute(db);
-  const total = rows[0]?.total ?? (options.offset > 0 ? await countOnly(db, pattern) : 0);
+  const total = rows[0]?.total ?? (options.offset > 0 ? await countOnly(db, pattern, assignedTo) : 0);
   return {
     total,
     items: rows.map((r) => ({
@@ -63,10 +64,11 @@ export async function listStreamers(
 }
 
 /** The total when the page is past the end (the window count has no row to ride on). */
-async function countOnly(db: Kysely<any>, pattern: string | null): Promise<number> {
+async function countOnly(db: Kysely<any>, pattern: string | null, assignedTo: number | null): Promise<number> {
   const { rows } = await sql<{ n: number }>`
     SELECT count(*)::int AS n FROM streamers s
-    WHERE ${pattern}::text IS NULL OR s.display_name ILIKE ${pattern}
-       OR EXISTS (SELECT 1 FROM streamer_channels c2 WHERE c2.streamer_id = s.id AND c2.slug ILIKE ${pattern})`.execute(db);
+    WHERE (${pattern}::text IS NULL OR s.display_name ILIKE ${pattern}
+       OR EXISTS (SELECT 1 FROM streamer_channels c2 WHERE c2.streamer_id = s.id AND c2.slug ILIKE ${pattern}))
+      AND (${assignedTo}::bigint IS NULL OR s.assigned_operator_id = ${assignedTo}::bigint)`.execute(db);
   return rows[0]!.n;
 }
