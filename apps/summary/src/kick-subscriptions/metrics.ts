@@ -16,12 +16,15 @@ export interface SubscriptionMetrics {
 export function createSubscriptionMetrics(registry: Registry, db: Kysely<any>): SubscriptionMetrics {
   let totals: Promise<{ wanted: number; present: number; silent: number }> | undefined;
   let last = { wanted: 0, present: 0, silent: 0 };
-  // One query serves the three gauges of a scrape.
+  // One query serves the three gauges of a scrape (the registry collects them concurrently); when
+  // Postgres cannot answer, the last figures stand.
   const read = async () => {
     totals ??= subscriptionTotals(db)
       .then((t) => (last = t))
       .catch(() => last)
-      .finally(() => setTimeout(() => (totals = undefined), 1_000).unref());
+      .finally(() => {
+        totals = undefined;
+      });
     return totals;
   };
   registerOnce(registry, 'kick_subscriptions_wanted', () =>
