@@ -7,7 +7,10 @@
  *   - Postgres `probes`: every live channel has exactly one row, live, for every minute;
  *   - ClickHouse `probes FINAL`: the same, and the same rows as Postgres;
  *   - the NATS probes stream holds as many messages as Postgres has rows;
- *   - both replicas wrote probes, both exited 0 on SIGTERM, neither logged an error, Kick saw no error.
+ *   - both replicas wrote probes, both exited 0 on SIGTERM, neither logged an error, Kick saw no error;
+ *   - the two share the work: in every minute of the run (probes_written_total scraped from each once a
+ *     minute), each wrote within ±25 % of half the minute's probes. Both start at once, as a Deployment's
+ *     replicas do; a replica listens to the others' heartbeats for one tick before its first claim.
  * Prints every figure and exits 1 when a check fails (keeping the databases and logs to look at), 0 otherwise.
  * Needs Postgres, NATS and ClickHouse as `npm run stack -- up` provides them; traffic is loopback only.
  */
@@ -114,6 +117,7 @@ async function startService(replica: string): Promise<Service> {
       KICK_OAUTH_BASE: fake.oauthBase,
       KICK_CLIENT_ID: fake.clientId,
       KICK_CLIENT_SECRET: fake.clientSecret,
+      ADMIN_TOKEN: `probe-soak-admin-${randomBytes(12).toString('hex')}`,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -151,11 +155,17 @@ process.once('SIGINT', () => {
   void stopServices().then(() => fake.close()).then(() => process.exit(130));
 });
 
-services.push(await startService('soak-a'), await startService('soak-b'));
+services.push(...(await Promise.all([startService('soak-a'), startService('soak-b')])));
 const startedAt = Date.now();
 const endAt = startedAt + MINUTES * MINUTE;
 
 // --- run, with a line of progress per minute ----------------------------------------------------------
+async function scrape(s: Service): Promise<string> {
+  return (await fetch(`http://127.0.0.1:${s.port}/metrics`)).text();
+}
+const written = (text: string) => Number(/^probes_written_total\{[^}]*\} (\S+)$/m.exec(text)?.[1] ?? 'NaN');
+/** probes_written_total of each replica at each minute mark (index 0: at start). */
+const writtenAt: number[][] = [await Promise.all(services.map(async (s) => written(await scrape(s))))];
 const pgCount = async () => (await sql<{ n: number }>`SELECT count(*)::int AS n FROM probes`.execute(admin.db)).rows[0]!.n;
 const streamCount = async () => (await messaging.jsm.streams.info(topology.probes.stream)).state.messages;
 const chQuery = async <T>(query: string): Promise<T[]> => {
@@ -166,13 +176,19 @@ const chCount = async () => Number((await chQuery<{ n: string }>('SELECT count()
 
 for (let m = 1; Date.now() < endAt; m++) {
   await new Promise((r) => setTimeout(r, Math.max(0, Math.min(startedAt + m * MINUTE, endAt) - Date.now())));
-  log(`  +${String(m).padStart(2)} min  postgres ${await pgCount()} rows, stream ${await streamCount()} messages, clickhouse ${await chCount()} rows (FINAL)`);
+  const now = await Promise.all(services.map(async (s) => written(await scrape(s))));
+  const minute = now.map((n, i) => n - writtenAt.at(-1)![i]!);
+  writtenAt.push(now);
+  log(
+    `  +${String(m).padStart(2)} min  postgres ${await pgCount()} rows, stream ${await streamCount()} messages, clickhouse ${await chCount()} rows (FINAL); ` +
+      `written this minute ${services.map((s, i) => `${s.replica} ${minute[i]}`).join(', ')}`,
+  );
 }
 
 // --- stop: metrics first, then SIGTERM -----------------------------------------------------------------
 const metrics: Record<string, { written: number; failed: number; kickCalls: string }> = {};
 for (const s of services) {
-  const text = await (await fetch(`http://127.0.0.1:${s.port}/metrics`)).text();
+  const text = await scrape(s);
   const value = (name: string) => Number(new RegExp(`^${name}\\{[^}]*\\} (\\S+)$`, 'm').exec(text)?.[1] ?? 'NaN');
   const calls = [...text.matchAll(/^kick_api_requests_total\{([^}]*)\} (\S+)$/gm)].map((x) => {
     const labels = Object.fromEntries([...x[1]!.matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
@@ -293,8 +309,19 @@ for (const s of services) {
   check(exitCodes[s.replica] === 0, `${s.replica} exited 0 on SIGTERM`);
   check(errors.length === 0, `${s.replica} logged no error`);
 }
-const written = Object.values(metrics).reduce((a, m) => a + m.written, 0);
-log(`  written by both (scraped just before SIGTERM): ${written}; Postgres rows after stop: ${pgTotal}`);
+const writtenByBoth = Object.values(metrics).reduce((a, m) => a + m.written, 0);
+log(`  written by both (scraped just before SIGTERM): ${writtenByBoth}; Postgres rows after stop: ${pgTotal}`);
+// Each minute of the run (from the scrapes a minute apart): each replica within ±25 % of half of it.
+const splits = writtenAt.slice(1).map((row, m) => row.map((n, i) => n - writtenAt[m]![i]!));
+const skews = splits.map((row) => {
+  const mean = row.reduce((a, b) => a + b, 0) / row.length;
+  return mean === 0 ? Number.POSITIVE_INFINITY : Math.max(...row.map((n) => Math.abs(n - mean) / mean));
+});
+log(`  written per minute (${services.map((s) => s.replica).join(' / ')}): ${splits.map((row) => row.join('/')).join(', ')}`);
+check(
+  skews.every((x) => x <= 0.25),
+  `the replicas split every minute within ±25 % of an even share (worst ${Math.round(100 * Math.max(...skews))} % off)`,
+);
 const kickStatuses = new Map<string, number>();
 for (const r of fake.requests) kickStatuses.set(`${r.endpoint} ${r.status}`, (kickStatuses.get(`${r.endpoint} ${r.status}`) ?? 0) + 1);
 log(`  Kick saw: ${[...kickStatuses].map(([k, n]) => `${k} ×${n}`).join(', ')}`);
