@@ -3,8 +3,8 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { sql, type Kysely } from 'kysely';
 import { compileValidator, parseRoomId } from '@onair/contracts';
-import { HttpError, MAX_SAFE_ID, requireBearer, type RateLimiter } from '@onair/service-kit';
-import { SessionTokenError, verifySessionToken, type SessionKeys, type SessionUser } from '@onair/session';
+import { authenticateSession, HttpError, MAX_SAFE_ID, requireBearer, type RateLimiter } from '@onair/service-kit';
+import type { SessionKeys } from '@onair/session';
 import { balanceOf, checkLedger, grant, purchase, refund, sendGift, type GiftOutcome, type Refusal } from './ledger';
 import type { GiftOutbox } from './outbox';
 
@@ -52,16 +52,7 @@ const REFUSALS: Record<Refusal, [number, string]> = {
 };
 
 export function registerRoutes(app: FastifyInstance, options: RoutesOptions): void {
-  const authenticate = (request: FastifyRequest): SessionUser => {
-    const match = /^Bearer ([^\s]+)$/.exec(request.headers.authorization ?? '');
-    if (!match) throw new HttpError(401, 'unauthorized', 'A Bearer session token is required');
-    try {
-      return verifySessionToken(match[1]!, options.session, options.now());
-    } catch (error) {
-      if (error instanceof SessionTokenError) throw new HttpError(401, 'unauthorized', error.message);
-      throw error;
-    }
-  };
+  const authenticate = (request: FastifyRequest) => authenticateSession(request.headers.authorization, options.session, options.now());
   const firstPartyRoom = (roomId: string) => {
     const room = parseRoomId(roomId);
     if (!room || room.platform !== 'onair') throw new HttpError(400, 'invalid_room_id', 'Gifts go to first-party rooms: 1-64 of A-Z a-z 0-9 _ -');

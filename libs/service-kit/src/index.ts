@@ -14,3 +14,4 @@ export { startPeriodic } from './periodic';
 export type { Periodic } from './periodic';
 export { createRateLimiter } from './rate-limit';
 export type { RateLimiter } from './rate-limit';
+export { authenticateSession } from './session-auth';

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { parseRoomId, uuidV7, uuidV7Time, type ChatMessage, type SenderRole } from '@onair/contracts';
-import { HttpError } from '@onair/service-kit';
-import { SessionTokenError, verifySessionToken, type SessionKeys, type SessionUser } from '@onair/session';
+import { authenticateSession, HttpError } from '@onair/service-kit';
+import type { SessionKeys, SessionUser } from '@onair/session';
 import type { Publisher } from '../publisher';
 import type { RateLimiter } from '@onair/service-kit';
 import { parseJsonBody, rawBody } from '../json-body';
@@ -25,7 +25,7 @@ const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
 /** `POST /v1/rooms/:roomId/messages`: first-party chat from a signed-in user. */
 export function registerRoomMessages(app: FastifyInstance, options: RoomMessagesOptions): void {
   app.post<{ Params: { roomId: string } }>('/v1/rooms/:roomId/messages', async (request, reply) => {
-    const user = authenticate(request.headers.authorization, options);
+    const user = authenticateSession(request.headers.authorization, options.session, options.now());
     const { roomId } = request.params;
     const room = parseRoomId(roomId);
     if (!room) throw new HttpError(400, 'invalid_room_id', 'Room id must be 1-64 of A-Z a-z 0-9 _ -');
@@ -84,17 +84,6 @@ export function registerRoomMessages(app: FastifyInstance, options: RoomMessages
     const { duplicate } = await options.publish.chat(message, `onair:${messageId}`);
     return reply.code(202).send({ accepted: true, duplicate, messageId });
   });
-}
-
-function authenticate(header: string | undefined, options: RoomMessagesOptions) {
-  const match = header?.match(/^Bearer ([^\s]+)$/);
-  if (!match) throw new HttpError(401, 'unauthorized', 'A Bearer session token is required');
-  try {
-    return verifySessionToken(match[1]!, options.session, options.now());
-  } catch (error) {
-    if (error instanceof SessionTokenError) throw new HttpError(401, 'unauthorized', error.message);
-    throw error;
-  }
 }
 
 /** What the session says the sender is in this room: its owner (the room's broadcaster) or a moderator. */
