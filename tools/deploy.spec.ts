@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { Job } from 'kubernetes-models/batch/v1';
+import { Ingress, NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Namespace, Secret, Service } from 'kubernetes-models/v1';
 import { parseAllDocuments } from 'yaml';
@@ -18,6 +19,7 @@ import { parseIngestConfig } from '../apps/ingest/src/config';
 import { parseProbeSchedulerConfig } from '../apps/probe-scheduler/src/config';
 import { parseGatewayConfig } from '../apps/realtime-gateway/src/config';
 import { parseSummaryConfig } from '../apps/summary/src/config';
+import { BODY_LIMIT as INGEST_BODY_LIMIT } from '../apps/ingest/src/app';
 
 /**
  * The Kubernetes manifests as they would be applied: each overlay is built with `kubectl kustomize`, every
@@ -70,6 +72,8 @@ const FILLED: Env = {
   METRICS_TOKEN: token(),
   KICK_CLIENT_ID: '01JABCDEFGHJKMNPQRSTVWXYZ0',
   KICK_CLIENT_SECRET: token(),
+  SOKETI_NATS_USER: 'soketi',
+  SOKETI_NATS_PASSWORD: token(),
 };
 
 function loadYaml(text: string): K8sObject[] {
@@ -170,6 +174,8 @@ const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   'batch/v1/Job': Job,
   'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
   'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
+  'networking.k8s.io/v1/Ingress': Ingress,
+  'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
 };
 
 function validateSchema(o: K8sObject): void {
@@ -311,15 +317,11 @@ describe('deploy/k8s', () => {
     expect(devConfig['data'].NATS_STREAM_REPLICAS).toBe('1');
     expect(devConfig['data'].NATS_URL).toBe('nats://nats.onair.svc.cluster.local:4222');
     expect(workloads(dev).map((w) => w.metadata.name)).toEqual(expect.arrayContaining(['nats', 'postgres']));
-    const soketi = dev.find((o) => o.kind === 'Deployment' && o.metadata.name === 'soketi')!;
-    expect(containerEnv(podSpec(soketi).containers[0], dev, filled)['SOKETI_ADAPTER_NATS_NODES_NUMBER']).toBe('1');
 
     const prod = built.prod;
     const prodConfig = prod.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'onair-config')!;
     expect(prodConfig['data'].NATS_STREAM_REPLICAS).toBe('3');
-    expect(prod.filter((o) => o.kind === 'HorizontalPodAutoscaler').map((o) => o.metadata.name).sort()).toEqual(['chat-writer', 'ingest']);
-    const prodSoketi = prod.find((o) => o.kind === 'Deployment' && o.metadata.name === 'soketi')!;
-    expect(containerEnv(podSpec(prodSoketi).containers[0], prod, filled)['SOKETI_ADAPTER_NATS_NODES_NUMBER']).toBe(String(prodSoketi['spec'].replicas));
+    expect(prod.filter((o) => o.kind === 'HorizontalPodAutoscaler').map((o) => o.metadata.name).sort()).toEqual(['chat-writer', 'ingest', 'soketi']);
   });
 
   it.each(OVERLAYS)('overlay %s: Soketi gets NATS servers in a form it reads, the gateway a heap its history tail fits', (overlay) => {
@@ -335,5 +337,155 @@ describe('deploy/k8s', () => {
     // ~250 B per kept message (apps/realtime-gateway/src/config.ts): the full tail within half the heap.
     const tailMb = (250 * config.HISTORY_TAIL_PER_ROOM * config.HISTORY_TAIL_ROOMS) / 2 ** 20;
     expect(tailMb).toBeLessThanOrEqual(heapCapMb(container.command)! / 2);
+  });
+
+  it.each(OVERLAYS)('overlay %s: Soketi counts its nodes in a NATS account of its own and caps sockets as the alerts assume', (overlay) => {
+    const objects = built[overlay];
+    const soketi = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'soketi')!;
+    const container = podSpec(soketi).containers[0];
+    const env = containerEnv(container, objects, filled);
+    // A fixed node count cannot follow an HPA: the adapter counts its account's connections instead.
+    expect(env).not.toHaveProperty('SOKETI_ADAPTER_NATS_NODES_NUMBER');
+    expect(secretRefs(container).map((r) => r.key)).toEqual(expect.arrayContaining(['SOKETI_NATS_USER', 'SOKETI_NATS_PASSWORD']));
+    expect(env['SOKETI_ADAPTER_NATS_USER']).toBe(FILLED['SOKETI_NATS_USER']);
+    expect(env['SOKETI_ADAPTER_NATS_PASSWORD']).toBe(FILLED['SOKETI_NATS_PASSWORD']);
+    // The per-node cap the alert rules use; Soketi's own cap is per app over all nodes.
+    const alerts = readFileSync(join(ROOT, 'deploy/prometheus/alerts.yml'), 'utf8');
+    const perNode = Number(/record: onair:soketi_connections_cap_per_node\s+expr: vector\((\d+)\)/.exec(alerts)?.[1]);
+    expect(perNode).toBe(19000);
+    const hpa = objects.find((o) => o.kind === 'HorizontalPodAutoscaler' && o['spec'].scaleTargetRef.name === 'soketi');
+    if (overlay === 'prod') {
+      expect(hpa, 'Soketi scales with an HPA').toBeDefined();
+      expect(soketi['spec'].replicas, 'the HPA owns replicas').toBeUndefined();
+      expect(Number(env['SOKETI_DEFAULT_APP_MAX_CONNS'])).toBe(perNode * hpa!['spec'].maxReplicas);
+    } else {
+      // dev: its own NATS has the Soketi account, fed by the same Secret keys; the services connect without
+      // credentials (no_auth_user), so their NATS_URL carries none.
+      const nats = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'nats')!;
+      const natsEnv = containerEnv(podSpec(nats).containers[0], objects, filled);
+      expect(natsEnv['SOKETI_NATS_USER']).toBe(env['SOKETI_ADAPTER_NATS_USER']);
+      expect(natsEnv['SOKETI_NATS_PASSWORD']).toBe(env['SOKETI_ADAPTER_NATS_PASSWORD']);
+      const conf: string = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'nats-config')!['data']['nats.conf'];
+      expect(conf).toMatch(/SOKETI: \{ users: \[ \{ user: \$SOKETI_NATS_USER, password: \$SOKETI_NATS_PASSWORD \} \] \}/);
+      expect(conf).toMatch(/ONAIR: \{ jetstream: enabled, users: \[ \{ user: onair \} \] \}/);
+      expect(conf).toMatch(/^no_auth_user: onair$/m);
+      expect(env['SOKETI_ADAPTER_NATS_SERVERS']).not.toContain('@');
+    }
+  });
+
+  /** Whether an Ingress path (Exact or Prefix, matched by path element as Kubernetes defines it) takes `url`. */
+  const takes = (p: { path: string; pathType: string }, url: string) =>
+    p.pathType === 'Exact' ? url === p.path : url === p.path || url.startsWith(p.path.endsWith('/') ? p.path : `${p.path}/`);
+  const bytes = (size: string) => {
+    const m = /^(\d+)([kKmM]?)$/.exec(size);
+    if (!m) throw new Error(`unsupported body size ${size}`);
+    return Number(m[1]) * ({ k: 1024, m: 1024 ** 2, '': 1 } as Record<string, number>)[m[2]!.toLowerCase()]!;
+  };
+  const ingressRoutes = (objects: K8sObject[]) =>
+    objects
+      .filter((o) => o.kind === 'Ingress')
+      .flatMap((ing) =>
+        ing['spec'].rules.flatMap((rule: any) =>
+          rule.http.paths.map((p: any) => ({ ingress: ing, host: rule.host as string, path: p.path as string, pathType: p.pathType as string, service: p.backend.service.name as string, port: p.backend.service.port.name as string })),
+        ),
+      );
+
+  it.each(OVERLAYS)('overlay %s: the Ingresses expose the public routes only, with TLS, body limits and WebSocket timeouts', (overlay) => {
+    const objects = built[overlay];
+    const routes = ingressRoutes(objects);
+    // Never /metrics (nor anything internal), on any host.
+    const internal = [
+      '/metrics', '/healthz', '/readyz', '/', '/pusher/webhooks', '/apps/onair/events', '/v1/audit/stream-starts', '/v1/streamers',
+      '/v1/summaries', '/v1/jobs', '/openapi.json', '/v1/channels/1/bot-settings', '/v1/ledger/check', '/v1/wallets/u1/grants',
+      '/v1/catalog/rose', '/v1/gifts/g1/refund',
+    ];
+    expect(routes.filter((r) => internal.some((url) => takes(r, url))).map((r) => `${r.host}${r.path}`)).toEqual([]);
+    expect(routes.filter((r) => r.path.includes('metrics'))).toEqual([]);
+    // What must be public, on the host of the service that serves it.
+    const reach = (service: string, url: string) => routes.some((r) => r.service === service && takes(r, url));
+    const publicRoutes: Array<[string, string]> = [
+      ['ingest', '/webhooks/kick'], ['ingest', '/webhooks/livekit'], ['ingest', '/v1/rooms/r1/messages'],
+      ['realtime-gateway', '/pusher/auth'], ['realtime-gateway', '/pusher/user-auth'], ['realtime-gateway', '/v1/rooms/r1/messages'],
+      ['realtime-gateway', '/v1/rooms/r1/join'], ['realtime-gateway', '/v1/rooms/r1/leaderboard'], ['realtime-gateway', '/rooms/r1'],
+      ['realtime-gateway', '/assets/room-page.js'], ['realtime-gateway', '/gifts/v1/catalog'], ['realtime-gateway', '/gifts/v1/rooms/r1/gifts'],
+      ['gifts', '/v1/catalog'], ['gifts', '/v1/wallet'], ['gifts', '/v1/rooms/r1/gifts'], ['gifts', '/v1/rooms/r1/gifting'], ['gifts', '/v1/payments/webhook'],
+      ['soketi', '/app/onair-key'],
+    ];
+    expect(publicRoutes.filter(([service, url]) => !reach(service, url))).toEqual([]);
+    // Each backend is a Service of the build, by a port name it has.
+    for (const r of routes) {
+      const svc = objects.find((o) => o.kind === 'Service' && o.metadata.name === r.service);
+      expect(svc?.['spec'].ports.map((p: { name: string }) => p.name), `${r.host}${r.path}`).toContain(r.port);
+    }
+    const config = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'onair-config')!['data'];
+    for (const ing of objects.filter((o) => o.kind === 'Ingress')) {
+      const name = ing.metadata.name;
+      const annotations: Record<string, string> = ing.metadata['annotations'] ?? {};
+      expect(ing['spec'].ingressClassName, name).toBe('nginx');
+      expect(annotations['cert-manager.io/cluster-issuer'], `${name}: cert-manager issues its certificate`).toBeTruthy();
+      const tlsHosts = ing['spec'].tls.flatMap((t: { hosts: string[] }) => t.hosts);
+      for (const rule of ing['spec'].rules) expect(tlsHosts, `${name}: ${rule.host} has TLS`).toContain(rule.host);
+      // Body limits as the services' own: ingest's bodyLimit, service-kit's 1 MiB for the others.
+      expect(bytes(annotations['nginx.ingress.kubernetes.io/proxy-body-size']!), name).toBe(name === 'ingest' ? INGEST_BODY_LIMIT : 1024 ** 2);
+      // No affinity anywhere: any replica (any Soketi node) serves any client.
+      expect(Object.keys(annotations).filter((k) => /affinity|session-cookie|upstream-hash-by/.test(k)), name).toEqual([]);
+    }
+    const ws = objects.find((o) => o.kind === 'Ingress' && o.metadata.name === 'soketi')!;
+    const wsAnnotations = ws.metadata['annotations'];
+    // Pusher clients ping after 30 s of silence; an hour leaves idle sockets alone.
+    for (const key of ['proxy-read-timeout', 'proxy-send-timeout']) expect(Number(wsAnnotations[`nginx.ingress.kubernetes.io/${key}`]), key).toBeGreaterThanOrEqual(3600);
+    // Browsers are sent to PUSHER_WS_HOST: in prod, Soketi's host (dev port-forwards to 127.0.0.1).
+    if (overlay === 'prod') expect(ws['spec'].rules.map((r: { host: string }) => r.host)).toEqual([config['PUSHER_WS_HOST']]);
+  });
+
+  it.each(OVERLAYS)('overlay %s: every workload is selected by a NetworkPolicy of its own, under a default deny, and the allowed paths agree', (overlay) => {
+    const objects = built[overlay];
+    const policies = objects.filter((o) => o.kind === 'NetworkPolicy');
+    const deny = policies.find((p) => Object.keys(p['spec'].podSelector).length === 0 && !p['spec'].ingress && !p['spec'].egress);
+    expect(deny?.['spec'].policyTypes.sort(), 'a default deny of both directions').toEqual(['Egress', 'Ingress']);
+    const podLabels = (w: K8sObject): Record<string, string> => w['spec'].template.metadata.labels;
+    const own = (labels: Record<string, string>) =>
+      policies.filter((p) => Object.keys(p['spec'].podSelector.matchLabels ?? {}).length > 0 && matches(p['spec'].podSelector.matchLabels, labels));
+    const all = [...workloads(objects), ...migrateJob];
+    expect(all.filter((w) => own(podLabels(w)).length === 0).map((w) => w.metadata.name), 'workloads no policy of their own selects').toEqual([]);
+
+    // Whether some policy of the pod with `labels` lets `from` in on `port`.
+    const admits = (labels: Record<string, string>, port: number, from: (peer: any) => boolean) =>
+      own(labels).some((p) => (p['spec'].ingress ?? []).some((rule: any) => rule.ports.some((x: any) => x.port === port) && rule.from.some(from)));
+    const controller = (peer: any) => peer.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] === 'ingress-nginx';
+    const prometheus = (peer: any) => peer.podSelector?.matchLabels?.['app.kubernetes.io/name'] === 'prometheus';
+    const problems: string[] = [];
+    // The ingress controller reaches each Ingress backend's pods on the port the Service targets.
+    for (const r of ingressRoutes(objects)) {
+      const svc = objects.find((o) => o.kind === 'Service' && o.metadata.name === r.service)!;
+      const w = workloads(objects).find((o) => matches(svc['spec'].selector, podLabels(o)))!;
+      const target = svc['spec'].ports.find((p: { name: string }) => p.name === r.port).targetPort;
+      const port = podSpec(w).containers.flatMap((c: any) => c.ports).find((p: any) => p.name === target || p.containerPort === target).containerPort;
+      if (!admits(podLabels(w), port, controller)) problems.push(`${w.metadata.name}: the ingress controller cannot reach port ${port}`);
+    }
+    // Prometheus reaches every scraped pod on its metrics port.
+    for (const w of workloads(objects)) {
+      const port = Number(w['spec'].template.metadata.annotations?.['prometheus.io/port']);
+      if (port && !admits(podLabels(w), port, prometheus)) problems.push(`${w.metadata.name}: Prometheus cannot reach port ${port}`);
+    }
+    // Every egress to a pod of the namespace is let in on the other side (gateway → Soketi and gifts, Soketi → gateway).
+    for (const w of all) {
+      for (const p of own(podLabels(w))) {
+        for (const rule of p['spec'].egress ?? []) {
+          for (const peer of (rule.to ?? []).filter((x: any) => x.podSelector && !x.namespaceSelector)) {
+            const targets = workloads(objects).filter((o) => matches(peer.podSelector.matchLabels, podLabels(o)));
+            if (targets.length === 0) problems.push(`${p.metadata.name}: egress to pods no workload has`);
+            for (const t of targets) {
+              for (const { port } of rule.ports) {
+                if (!admits(podLabels(t), port, (from) => from.podSelector && !from.namespaceSelector && matches(from.podSelector.matchLabels, podLabels(w)))) {
+                  problems.push(`${w.metadata.name} → ${t.metadata.name}:${port} is allowed out but not in`);
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    expect(problems).toEqual([]);
   });
 });
