@@ -419,3 +419,16 @@ async function probeAll(ids: number[]): Promise<void> {
 function chatRow(channelId: string, messageId: string, sentAt: string) {
   return { platform: 'kick', messageId, channelId, senderId: '9', senderUsername: 'viewer', content: 'hi', sentAt, receivedAt: sentAt, repliesTo: null };
 }
+
+describe('concurrent onboarding', () => {
+  it('makes one streamer and one set of subscriptions when the same slug is added by several requests at once', async () => {
+    kick.setChannel({ broadcasterUserId: 5001, slug: 'juliet' });
+    const before = await count('streamers');
+    const answers = await Promise.all([1, 2, 3].map(() => call('POST', '/v1/streamers', { platform: 'kick', slug: 'juliet' })));
+    expect(answers.map((a) => a.statusCode).sort()).toEqual([200, 200, 201]);
+    expect(new Set(answers.map((a) => a.json().id)).size).toBe(1);
+    expect(await count('streamers')).toBe(before + 1);
+    await settle();
+    expect(events(5001)).toEqual(ALL);
+  });
+});
