@@ -36,7 +36,7 @@ const kubectl = ['/usr/bin/kubectl', '/usr/local/bin/kubectl'].find((p) => exist
 interface K8sObject {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
   [field: string]: any;
 }
 type Env = Record<string, string>;
@@ -420,7 +420,7 @@ describe('deploy/k8s', () => {
     const config = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'onair-config')!['data'];
     for (const ing of objects.filter((o) => o.kind === 'Ingress')) {
       const name = ing.metadata.name;
-      const annotations: Record<string, string> = ing.metadata['annotations'] ?? {};
+      const annotations = ing.metadata.annotations ?? {};
       expect(ing['spec'].ingressClassName, name).toBe('nginx');
       expect(annotations['cert-manager.io/cluster-issuer'], `${name}: cert-manager issues its certificate`).toBeTruthy();
       const tlsHosts = ing['spec'].tls.flatMap((t: { hosts: string[] }) => t.hosts);
@@ -431,7 +431,7 @@ describe('deploy/k8s', () => {
       expect(Object.keys(annotations).filter((k) => /affinity|session-cookie|upstream-hash-by/.test(k)), name).toEqual([]);
     }
     const ws = objects.find((o) => o.kind === 'Ingress' && o.metadata.name === 'soketi')!;
-    const wsAnnotations = ws.metadata['annotations'];
+    const wsAnnotations = ws.metadata.annotations ?? {};
     // Pusher clients ping after 30 s of silence; an hour leaves idle sockets alone.
     for (const key of ['proxy-read-timeout', 'proxy-send-timeout']) expect(Number(wsAnnotations[`nginx.ingress.kubernetes.io/${key}`]), key).toBeGreaterThanOrEqual(3600);
     // Browsers are sent to PUSHER_WS_HOST: in prod, Soketi's host (dev port-forwards to 127.0.0.1).
