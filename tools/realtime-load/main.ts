@@ -12,10 +12,24 @@
  *   T   LiveKit join tokens minted per second (one core).
  *   M   Soketi memory per idle socket: 10,000 subscribed sockets on a fresh node, read after the
  *       connection storm and once the process has settled.
+ *   J   join storm: a room whose stream holds JOIN_FILL (1,000,000) messages and receives JOIN_LIVE_RATE (500)
+ *       messages/s; JOIN_RATE (100) joins/s for JOIN_S (60) s, each a real pusher-js client + room feed
+ *       (`createRoomFeed`, history 50: the page's `?limit=50` + a socket subscribe), closed after its first
+ *       render. Join → first render p50/p99, history requests, JetStream and Postgres round trips and
+ *       gateway CPU per join. Baseline: the same storm in a room whose stream held 50 messages.
+ *   R   reconnect storm: RECONNECT_SOCKETS (2,000) room feeds in the hot room (RECONNECT_RATE messages/s) on
+ *       Soketi node 1 of two (NATS adapter), each through a small TCP front (node 1, else node 2); node 1 is
+ *       SIGKILLed: time until every feed is live again (resubscribed and backfilled), messages lost or
+ *       shown twice (by sequence, against every PubAck), history requests per reconnect, peak gateway CPU.
+ *       Synchronized (reconnectJitterMs 0, no reconnect jitter) next to the page's jitter (3 s + 1 s).
  *
  * Options (env): BENCH_RT_SCENARIOS (default "T,M,A,W,B"), BENCH_RT_STEP_S (10), BENCH_RT_RATE (500),
  * BENCH_RT_B_RATE (200), BENCH_RT_A_STEPS ("1000,2500,5000"), BENCH_RT_A2_SOCKETS (10000),
- * BENCH_RT_B_ROOMS (3900), BENCH_RT_MEASURE_EVERY (20: one socket in N records latencies in the hot room).
+ * BENCH_RT_B_ROOMS (3900), BENCH_RT_MEASURE_EVERY (20: one socket in N records latencies in the hot room),
+ * BENCH_RT_JOIN_FILL (1000000), BENCH_RT_JOIN_RATE (100), BENCH_RT_JOIN_S (60), BENCH_RT_JOIN_LIVE_RATE (500),
+ * BENCH_RT_JOIN_WORKERS (2), BENCH_RT_RECONNECT_SOCKETS (2000), BENCH_RT_RECONNECT_RATE (500),
+ * BENCH_RT_RECONNECT_MAX_BACKFILL (1000, the gateway's largest page; the page's default is 200), BENCH_RT_RECONNECT_KEEP (3000),
+ * BENCH_RT_RECONNECT_WORKERS (4), BENCH_RT_RECONNECT_MODES ("sync,jitter").
  * Not a test: it asserts nothing and is never run by `npm test`.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -25,6 +39,10 @@ import { cpus } from 'node:os';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import Pusher from 'pusher';
+import pg from 'pg';
+import { AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
+import { nanos } from '@nats-io/transport-node';
+import { chatToGatewayConsumer } from '@onair/contracts';
 import { createTestDatabase } from '@onair/database/testing';
 import { createTestTopology } from '@onair/messaging/testing';
 import { freePortForTests, spawnService, type SpawnedService } from '@onair/service-kit/testing';
@@ -36,9 +54,10 @@ import { startPrivateSoketi, type PrivateSoketi } from '../../apps/realtime-gate
 import { createHistogram, merge, percentile, total } from './histogram';
 import { procDelta, procSample } from './proc-stats';
 import type { WorkerCommand, WorkerReport } from './socket-worker';
+import type { FeedWorkerCommand, JoinReport, StatusReport, VerifyReport } from './feed-worker';
 
 const env = (name: string, fallback: string) => process.env[name] || fallback;
-const SCENARIOS = env('BENCH_RT_SCENARIOS', 'T,M,A,W,B').toUpperCase().split(',');
+const SCENARIOS = env('BENCH_RT_SCENARIOS', 'T,M,A,W,B,J,R').toUpperCase().split(',');
 const STEP_S = Number(env('BENCH_RT_STEP_S', '10'));
 const RATE = Number(env('BENCH_RT_RATE', '500'));
 const B_RATE = Number(env('BENCH_RT_B_RATE', '200'));
@@ -48,6 +67,17 @@ const A2_SOCKETS = Number(env('BENCH_RT_A2_SOCKETS', '10000'));
 const B_ROOMS = Number(env('BENCH_RT_B_ROOMS', '3900'));
 const MEASURE_EVERY = Number(env('BENCH_RT_MEASURE_EVERY', '20'));
 const WINDOWS = [0, 25, 50, 100, 200];
+const JOIN_FILL = Number(env('BENCH_RT_JOIN_FILL', '1000000'));
+const JOIN_RATE = Number(env('BENCH_RT_JOIN_RATE', '100'));
+const JOIN_S = Number(env('BENCH_RT_JOIN_S', '60'));
+const JOIN_LIVE_RATE = Number(env('BENCH_RT_JOIN_LIVE_RATE', '500'));
+const JOIN_WORKERS = Number(env('BENCH_RT_JOIN_WORKERS', '2'));
+const RECONNECT_SOCKETS = Number(env('BENCH_RT_RECONNECT_SOCKETS', '2000'));
+const RECONNECT_RATE = Number(env('BENCH_RT_RECONNECT_RATE', '500'));
+const RECONNECT_MAX_BACKFILL = Number(env('BENCH_RT_RECONNECT_MAX_BACKFILL', '1000'));
+const RECONNECT_KEEP = Number(env('BENCH_RT_RECONNECT_KEEP', '3000'));
+const RECONNECT_WORKERS = Number(env('BENCH_RT_RECONNECT_WORKERS', '4'));
+const RECONNECT_MODES = env('BENCH_RT_RECONNECT_MODES', 'sync,jitter').split(',');
 const SESSION_SECRET = 'bench-realtime-session-secret-0123456789';
 const SESSION = testSessionKeys(SESSION_SECRET);
 const APP = { id: 'bench', key: 'bench-key', secret: 'bench-secret' };
@@ -75,7 +105,7 @@ if (SCENARIOS.includes('T')) {
   log(`T  LiveKit join tokens (livekit-server-sdk AccessToken, HS256), one core: ${fmt(minted / ((performance.now() - started) / 1000))} tokens/s`);
   log('');
 }
-if (!SCENARIOS.some((s) => s === 'M' || s === 'A' || s === 'W' || s === 'B')) process.exit(0);
+if (!SCENARIOS.some((s) => ['M', 'A', 'W', 'B', 'J', 'R'].includes(s))) process.exit(0);
 
 // ---------------------------------------------------------------------------------------------- setup
 /** Everything started, so Ctrl-C (or a crash) leaves no Soketi, service or client process behind. */
@@ -98,7 +128,11 @@ async function soketiNode(options: Parameters<typeof startPrivateSoketi>[0]) {
   });
   return node;
 }
-const topology = await createTestTopology('bench-realtime');
+// The join storm's room holds JOIN_FILL messages (~250 B each, ~330 B stored): the chat stream's cap grows with it.
+// The services are given the same cap, so their start does not raise it to production's 8 GiB (JetStream
+// reserves a stream's max_bytes against the server's storage, shared with every other test stream).
+const CHAT_MAX_BYTES = SCENARIOS.includes('J') ? Math.max(256 * 1024 ** 2, JOIN_FILL * 600) : 256 * 1024 ** 2;
+const topology = await createTestTopology('bench-realtime', { limits: { chatMaxBytes: CHAT_MAX_BYTES } });
 const testDb = await createTestDatabase('bench_realtime');
 const ingestPort = await freePortForTests();
 const ingest = await spawnService({
@@ -111,6 +145,7 @@ const ingest = await spawnService({
     KICK_PUBLIC_KEY: generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'pem' }).toString(),
     ROOM_RATE_BURST: '10000',
     ROOM_RATE_PER_S: '10000',
+    CHAT_MAX_BYTES: String(CHAT_MAX_BYTES),
     LOG_LEVEL: 'warn',
   },
 });
@@ -135,6 +170,10 @@ async function startGateway(soketi: PrivateSoketi, windowMs: number) {
       PUSHER_HOST: '127.0.0.1',
       PUSHER_PORT: String(soketi.port),
       COALESCE_WINDOW_MS: String(windowMs),
+      // Every load client shares 127.0.0.1: the per-address history budget would refuse the storms.
+      HISTORY_RATE_BURST: '100000',
+      HISTORY_RATE_PER_S: '100000',
+      CHAT_MAX_BYTES: String(CHAT_MAX_BYTES),
       LOG_LEVEL: 'warn',
     },
   });
@@ -495,6 +534,321 @@ if (SCENARIOS.includes('B')) {
   await Promise.all(nodes.map((n) => n.stop()));
   log('');
 }
+
+// ---------------------------------------------------------------------------------------------- J, R helpers
+const js = topology.messaging.js;
+const chatStream = topology.topology.chat.stream;
+/** A chat message as ingest publishes it (no msgID: dedupe is not what is measured, and the fill would hold 1 M ids). */
+const idPrefix = crypto.randomUUID().slice(0, 24);
+const chatPayload = (room: string, n: number) =>
+  JSON.stringify({
+    platform: 'onair',
+    messageId: `u${n % 50}:${idPrefix}${room}${String(n).padStart(12, '0')}`,
+    channelId: room,
+    senderId: `u${n % 50}`,
+    senderUsername: `user${n % 50}`,
+    content: `lt:${Date.now()} ${PAD}`,
+    sentAt: new Date().toISOString(),
+    receivedAt: new Date().toISOString(),
+  });
+/** Publishes `count` messages to a room with up to `window` in flight (a sliding window); returns messages/s. */
+async function fillRoom(room: string, count: number, window = 4_000) {
+  const subject = topology.topology.chat.subject('onair', room);
+  const started = performance.now();
+  let sent = 0;
+  let acked = 0;
+  let failed = 0;
+  await new Promise<void>((resolve) => {
+    const next = () => {
+      while (sent < count && sent - acked < window) {
+        sent++;
+        js.publish(subject, chatPayload(room, sent)).then(
+          () => done(),
+          () => {
+            failed++;
+            done();
+          },
+        );
+      }
+    };
+    const done = () => {
+      acked++;
+      if (acked % 100_000 === 0) log(`  … ${fmt(acked)} published (${fmt(acked / ((performance.now() - started) / 1000))}/s)`);
+      if (acked === count) resolve();
+      else if (sent - acked < window / 2) next();
+    };
+    next();
+  });
+  if (failed) log(`  (${fmt(failed)} publishes failed)`);
+  return count / ((performance.now() - started) / 1000);
+}
+/** A room's live chat, published straight to JetStream at `rate`/s; `stop()` returns every PubAck's sequence. */
+function liveChat(room: string, rate: number) {
+  const subject = topology.topology.chat.subject('onair', room);
+  const seqs: number[] = [];
+  let failed = 0;
+  let running = true;
+  const started = performance.now();
+  const inflight = new Set<Promise<unknown>>();
+  const loop = (async () => {
+    let sent = 0;
+    while (running) {
+      const due = Math.floor(((performance.now() - started) / 1000) * rate);
+      for (; sent < due; sent++) {
+        const p = js.publish(subject, chatPayload(room, 1e11 + sent)).then((ack) => seqs.push(ack.seq), () => failed++);
+        inflight.add(p);
+        void p.then(() => inflight.delete(p));
+      }
+      await sleep(5);
+    }
+    await Promise.all(inflight);
+  })();
+  return {
+    seqs,
+    async stop() {
+      running = false;
+      await loop;
+      return { seqs: seqs.sort((a, b) => a - b), failed };
+    },
+  };
+}
+/** The gateway's durable fan-out consumer, made to start after what the stream holds now (as a gateway that was caught up). */
+async function gatewayConsumerFromNow() {
+  const durable = topology.topology.consumers.chatToGateway;
+  await topology.messaging.jsm.consumers.delete(chatStream, durable).catch(() => undefined);
+  const info = await topology.messaging.jsm.streams.info(chatStream);
+  const def = chatToGatewayConsumer(topology.topology);
+  await topology.messaging.jsm.consumers.add(chatStream, {
+    durable_name: durable,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.StartSequence,
+    opt_start_seq: info.state.last_seq + 1,
+    ack_wait: nanos(def.ackWaitMs),
+    max_deliver: def.maxDeliver,
+    max_ack_pending: def.maxAckPending,
+  });
+  return info.state;
+}
+/** The gateway's JetStream API requests on this run's stream, by kind (a core subscription sees every request). */
+function countJetStreamApi() {
+  const counts = new Map<string, number>();
+  const sub = topology.messaging.nc.subscribe('$JS.API.>', {
+    callback: (_err, msg) => {
+      if (!msg.subject.includes(chatStream)) return;
+      const kind = msg.subject.slice('$JS.API.'.length, msg.subject.indexOf(chatStream) - 1);
+      if (kind === 'CONSUMER.MSG.NEXT') return; // the consumers' pulls: fan-out and tail, not history
+      counts.set(kind, (counts.get(kind) ?? 0) + 1);
+    },
+  });
+  return {
+    snapshot: () => new Map(counts),
+    stop: () => sub.unsubscribe(),
+  };
+}
+const diffCounts = (a: Map<string, number>, b: Map<string, number>) => {
+  const out = new Map<string, number>();
+  for (const [k, v] of b) if (v - (a.get(k) ?? 0) > 0) out.set(k, v - (a.get(k) ?? 0));
+  return out;
+};
+/** Transactions committed in the bench's database (the gateway is its only client): Postgres round trips. */
+const pgAdmin = new pg.Client({ connectionString: Object.assign(new URL(testDb.url), { pathname: '/postgres' }).toString() });
+let pgConnected = false;
+async function postgresXacts(): Promise<number> {
+  if (!pgConnected) {
+    await pgAdmin.connect();
+    pgConnected = true;
+  }
+  await pgAdmin.query('SELECT pg_stat_clear_snapshot()');
+  const { rows } = await pgAdmin.query<{ n: string }>('SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = $1', [new URL(testDb.url).pathname.slice(1)]);
+  return Number(rows[0]?.n ?? 0);
+}
+async function historyCounters() {
+  const text = await (await fetch(`${gateway!.url}/metrics`)).text();
+  const read = (name: string, label: string) => {
+    const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(label));
+    return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
+  };
+  const sources = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const m = /^gateway_history_reads_total\{.*source="([^"]+)".*\} (\S+)/.exec(line);
+    if (m) sources.set(m[1]!, Number(m[2]));
+  }
+  return { read: read('gateway_history_requests_total', 'how="read"'), shared: read('gateway_history_requests_total', 'how="shared"'), sources };
+}
+let feedWorkers: ChildProcess[] = [];
+function startFeedWorkers(n: number) {
+  feedWorkers = Array.from({ length: n }, () => fork(fileURLToPath(new URL('./feed-worker.ts', import.meta.url)), [], { execArgv: ['--import', tsx] }));
+  for (const w of feedWorkers) children.add(w);
+}
+async function stopFeedWorkers() {
+  await Promise.all(feedWorkers.map((w) => new Promise((resolve) => { w.once('exit', resolve); w.send({ type: 'close' }); })));
+  feedWorkers = [];
+}
+const askAll = <T,>(command: FeedWorkerCommand | ((i: number) => FeedWorkerCommand), reply: string) =>
+  Promise.all(feedWorkers.map((w, i) => ask<T>(w, (typeof command === 'function' ? command(i) : command) as unknown as WorkerCommand, reply)));
+const feedCpu = () => feedWorkers.reduce((a, w) => a + procSample(w.pid!).cpuS, 0);
+
+// ---------------------------------------------------------------------------------------------- J
+if (SCENARIOS.includes('J')) {
+  log(`J  join storm: ${fmt(JOIN_RATE)} joins/s for ${JOIN_S} s (pusher-js + createRoomFeed, history 50, closed after the first render), rooms at ${fmt(JOIN_LIVE_RATE)} messages/s`);
+  await gateway?.service.kill('SIGTERM');
+  gateway = undefined;
+  const node = await soketiNode({ app: APP });
+  const fillStarted = performance.now();
+  const fillRate = await fillRoom('big', JOIN_FILL);
+  await fillRoom('small', 50);
+  const state = await gatewayConsumerFromNow();
+  log(`  stream filled: 'big' ${fmt(JOIN_FILL)} messages in ${fmt((performance.now() - fillStarted) / 1000, 1)} s (${fmt(fillRate)}/s, one connection); 'small' 50; stream ${fmt(state.messages)} messages, ${fmt(state.bytes / 1024 ** 2)} MB`);
+  await startGateway(node, 100);
+  const api = countJetStreamApi();
+  const rows: string[] = [];
+  const HEADJ = '  room                      joins  rendered  p50 ms  p95 ms  p99 ms  max ms  hist req/join  reads/join (by source)        JS API/join   PG xact/join  gw cpu/join  gw cpu     soketi cpu/join  clients cpu/join';
+  const results: Array<{ room: string; p99: number }> = [];
+  for (const [room, held] of [['big', JOIN_FILL], ['small', 50]] as const) {
+    const live = liveChat(room, JOIN_LIVE_RATE);
+    await sleep(3_000); // the tail holds the room's newest messages; the gateway is fanning it out
+    // The room's live traffic alone, for the gateway CPU a join adds on top.
+    const q0 = procSample(gateway!.service.child.pid!);
+    await sleep(10_000);
+    const quiet = procDelta(q0, procSample(gateway!.service.child.pid!));
+    startFeedWorkers(JOIN_WORKERS);
+    // Warm-up (not counted): the clients' and the gateway's code paths compiled, connections open.
+    await askAll<JoinReport>({ type: 'join', key: APP.key, wsPort: node.port, gatewayUrl: gateway!.url, roomId: room, rate: JOIN_RATE / JOIN_WORKERS, seconds: 3 }, 'joined');
+    await sleep(1_000);
+    const [h0, a0, x0] = [await historyCounters(), api.snapshot(), await postgresXacts()];
+    const before = { gw: procSample(gateway!.service.child.pid!), node: procSample(node.pid), clients: feedCpu() };
+    const reports = await askAll<JoinReport>({ type: 'join', key: APP.key, wsPort: node.port, gatewayUrl: gateway!.url, roomId: room, rate: JOIN_RATE / JOIN_WORKERS, seconds: JOIN_S }, 'joined');
+    const after = { gw: procSample(gateway!.service.child.pid!), node: procSample(node.pid), clients: feedCpu() };
+    await live.stop();
+    await sleep(11_000); // Postgres publishes a backend's counters when it has been idle ~1-10 s
+    const [h1, a1, x1] = [await historyCounters(), api.snapshot(), await postgresXacts()];
+    await stopFeedWorkers();
+    const histogram = createHistogram();
+    for (const r of reports) merge(histogram, r.histogram);
+    const ok = reports.reduce((a, r) => a + r.ok, 0);
+    const failed = reports.reduce((a, r) => a + r.failed, 0);
+    const joins = ok + failed;
+    const lat = latencies(histogram);
+    let max = 0;
+    for (let ms = histogram.length - 1; ms >= 0; ms--) if (histogram[ms]) { max = ms; break; }
+    const gw = procDelta(before.gw, after.gw);
+    const gwCpuPerJoinMs = (1000 * (gw.cpuS - (quiet.cpuPct / 100) * ((after.gw.at - before.gw.at) / 1000))) / joins;
+    const requests = h1.read + h1.shared - h0.read - h0.shared;
+    const reads = [...h1.sources].map(([k, v]) => [k, v - (h0.sources.get(k) ?? 0)] as const).filter(([, v]) => v > 0);
+    const apiCalls = diffCounts(a0, a1);
+    const apiTotal = [...apiCalls.values()].reduce((a, b) => a + b, 0);
+    rows.push(
+      `  ${`${room} (${fmt(held)} held)`.padEnd(24)}${fmt(joins).padStart(7)}${fmt(ok).padStart(10)}${fmt(lat.p50).padStart(8)}${fmt(lat.p95).padStart(8)}${fmt(lat.p99).padStart(8)}${fmt(max).padStart(8)}` +
+        `${fmt(requests / joins, 3).padStart(15)}  ${`${fmt((h1.read - h0.read) / joins, 3)} (${reads.map(([k, v]) => `${k} ${fmt(v)}`).join(', ') || '–'}; ${fmt(h1.shared - h0.shared)} shared)`.padEnd(30)}` +
+        `${fmt(apiTotal / joins, 3).padStart(11)}${fmt((x1 - x0) / joins, 3).padStart(15)}${`${fmt(gwCpuPerJoinMs, 2)} ms`.padStart(13)}${`${fmt(gw.cpuPct)} % (${fmt(quiet.cpuPct)} % live only)`.padStart(24)}` +
+        `${`${fmt((1000 * (after.node.cpuS - before.node.cpuS)) / joins, 2)} ms`.padStart(17)}${`${fmt((1000 * (after.clients - before.clients)) / joins, 2)} ms`.padStart(18)}`,
+    );
+    if (apiTotal) rows.push(`  ${''.padEnd(24)}JetStream API requests on the chat stream: ${[...apiCalls].map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}`);
+    log(HEADJ);
+    for (const r of rows.splice(0)) log(r);
+    results.push({ room, p99: lat.p99 });
+    summary.push(
+      `J ${room} room (${fmt(held)} messages held), ${fmt(JOIN_RATE)} joins/s: join → first render p50 ${fmt(lat.p50)} / p99 ${fmt(lat.p99)} ms, ${fmt(ok)}/${fmt(joins)} rendered, ${fmt(requests / joins, 3)} history requests/join, ` +
+        `${fmt(apiTotal / joins, 3)} JetStream + ${fmt((x1 - x0) / joins, 3)} Postgres round trips/join, gateway ${fmt(gwCpuPerJoinMs, 2)} ms CPU/join`,
+    );
+  }
+  if (results.length === 2) summary.push(`J join p99 ratio, ${fmt(JOIN_FILL)}-message room ÷ 50-message room: ${fmt(results[0]!.p99 / Math.max(1, results[1]!.p99), 2)}`);
+  api.stop();
+  await node.stop();
+  log('');
+}
+
+// ---------------------------------------------------------------------------------------------- R
+if (SCENARIOS.includes('R')) {
+  log(`R  reconnect storm: ${fmt(RECONNECT_SOCKETS)} room feeds (pusher-js + createRoomFeed, maxBackfill ${fmt(RECONNECT_MAX_BACKFILL)}) on node 1 of two, the room at ${fmt(RECONNECT_RATE)} messages/s; node 1 SIGKILLed`);
+  log('  mode                                                    feeds  live again: p50 ms  p99 ms  all ms   lost  doubled  gaps (msgs skipped)  hist req/reconnect  gw cpu peak (0.5 s)  errors');
+  for (const mode of RECONNECT_MODES) {
+    const sync = mode === 'sync';
+    const nodes = await twoNodes();
+    // The gateway triggers at the node that survives (in production: a Soketi service behind a balancer).
+    await startGateway(nodes[1]!, 100);
+    const live = liveChat(hot, RECONNECT_RATE);
+    await sleep(2_000);
+    startFeedWorkers(RECONNECT_WORKERS);
+    const per = Math.ceil(RECONNECT_SOCKETS / RECONNECT_WORKERS);
+    const heldReports = await askAll<{ ok: number; failed: number }>(
+      (i) => ({
+        type: 'hold',
+        key: APP.key,
+        upstreams: [nodes[0]!.port, nodes[1]!.port],
+        gatewayUrl: gateway!.url,
+        roomId: hot,
+        count: Math.min(per, RECONNECT_SOCKETS - i * per),
+        reconnectJitterMs: sync ? 0 : 1_000,
+        jitterReconnectsMs: sync ? 0 : 3_000,
+        maxBackfill: RECONNECT_MAX_BACKFILL,
+        keep: RECONNECT_KEEP,
+      }),
+      'held',
+    );
+    const heldOk = heldReports.reduce((a, r) => a + r.ok, 0);
+    await sleep(3_000);
+    const base = (await topology.messaging.jsm.streams.info(chatStream)).state.last_seq + 1;
+    await askAll({ type: 'arm', base, size: RECONNECT_RATE * 300 + 10_000 }, 'armed');
+    await sleep(3_000);
+    const h0 = await historyCounters();
+    const killedAt = Date.now();
+    await askAll({ type: 'killed', at: killedAt }, 'noted');
+    process.kill(nodes[0]!.pid, 'SIGKILL');
+    let peak = 0;
+    let last = procSample(gateway!.service.child.pid!);
+    let status: StatusReport[] = [];
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      await sleep(500);
+      const now = procSample(gateway!.service.child.pid!);
+      peak = Math.max(peak, procDelta(last, now).cpuPct);
+      last = now;
+      status = await askAll<StatusReport>({ type: 'status' }, 'status');
+      if (process.env['BENCH_RT_DEBUG']) log(`  ${Date.now() - killedAt} ms: ${JSON.stringify(status.map((s) => ({ live: s.live, states: s.states, changes: s.changes })))}`);
+      if (status.reduce((a, s) => a + s.live, 0) >= heldOk) break;
+    }
+    // A few more seconds of chat after everyone is back, then the check by sequence.
+    for (let i = 0; i < 6; i++) {
+      await sleep(500);
+      const now = procSample(gateway!.service.child.pid!);
+      peak = Math.max(peak, procDelta(last, now).cpuPct);
+      last = now;
+    }
+    const { seqs, failed } = await live.stop();
+    await sleep(3_000);
+    status = await askAll<StatusReport>({ type: 'status' }, 'status');
+    const h1 = await historyCounters();
+    const truth = seqs.filter((q) => q >= base);
+    const verified = await askAll<VerifyReport>({ type: 'verify', truth }, 'verified');
+    const liveAfter = status.flatMap((s) => s.liveAfterMs).sort((a, b) => a - b);
+    const liveCount = liveAfter.length;
+    const q = (p: number) => (liveCount ? liveAfter[Math.min(liveCount - 1, Math.ceil(p * liveCount) - 1)]! : Number.NaN);
+    const lost = verified.reduce((a, v) => a + v.lost, 0);
+    const feedsWithLoss = verified.reduce((a, v) => a + v.feedsWithLoss, 0);
+    const doubled = verified.reduce((a, v) => a + v.doubled, 0);
+    const gaps = verified.reduce((a, v) => a + v.gaps, 0);
+    const skipped = verified.reduce((a, v) => a + v.skipped, 0);
+    const errors = status.reduce((a, s) => a + s.errors, 0);
+    const requests = h1.read + h1.shared - h0.read - h0.shared;
+    const label = sync ? 'synchronized (backfill jitter 0, no reconnect jitter)' : 'page default (reconnect 0-3 s, backfill 0-1 s)';
+    log(
+      `  ${label.padEnd(54)}${fmt(heldOk).padStart(7)}${fmt(q(0.5)).padStart(20)}${fmt(q(0.99)).padStart(8)}${fmt(liveCount === heldOk ? liveAfter.at(-1)! : Number.NaN).padStart(8)}` +
+        `${fmt(lost).padStart(7)}${fmt(doubled).padStart(9)}${`${fmt(gaps)} (${fmt(skipped)})`.padStart(21)}${fmt(requests / heldOk, 2).padStart(20)}${`${fmt(peak)} %`.padStart(21)}${fmt(errors + failed).padStart(8)}`,
+    );
+    if (liveCount < heldOk) log(`  (${fmt(heldOk - liveCount)} feeds not live again within 60 s)`);
+    if (lost) log(`  (${fmt(lost)} messages missing outside any recorded gap, over ${fmt(feedsWithLoss)} feeds)`);
+    log(`  ${''.padEnd(36)}check window: ${fmt(truth.length)} messages from the kill − 3 s to the end; history reads ${[...h1.sources].map(([k, v]) => `${k} ${fmt(v - (h0.sources.get(k) ?? 0))}`).join(', ')}; ${fmt(h1.shared - h0.shared)} shared`);
+    summary.push(
+      `R ${mode}: ${fmt(liveCount)}/${fmt(heldOk)} feeds live again, all within ${fmt(liveCount === heldOk ? liveAfter.at(-1)! : Number.NaN)} ms (p50 ${fmt(q(0.5))}, p99 ${fmt(q(0.99))}); lost ${fmt(lost)}, doubled ${fmt(doubled)}, gaps ${fmt(gaps)} (${fmt(skipped)} messages skipped by design); ` +
+        `${fmt(requests / heldOk, 2)} history requests/reconnect; gateway CPU peak ${fmt(peak)} %`,
+    );
+    await stopFeedWorkers();
+    await Promise.all(nodes.map((n) => n.stop()));
+  }
+  log('');
+}
+if (pgConnected) await pgAdmin.end();
 
 log('summary');
 for (const line of summary) log(`  ${line}`);

@@ -1,0 +1,339 @@
+/**
+ * One load-client process of the realtime load tool for the room-feed scenarios: real pusher-js clients
+ * wrapped by `@onair/room-client`'s `createRoomFeed`, as the room page runs them. Driven by its parent over IPC.
+ *
+ *   join    the join storm: `rate` joins/s for `seconds`, each a fresh pusher-js client + room feed (history
+ *           50); the time from the join to the first render (the onChange that merges the history page) is
+ *           recorded, then the feed and its socket are closed.
+ *   hold    the reconnect storm: `count` feeds held open through a small TCP front of this process that
+ *           sends each new connection to the first upstream that accepts it (Soketi node 1, then node 2).
+ *   arm     from here on, record every sequence each held feed shows (at or above `base`).
+ *   status  how many held feeds are live (connected, resubscribed and backfilled since the kill).
+ *   verify  per held feed, sequences of `truth` it never showed and sequences it showed twice.
+ */
+import { createServer, connect as tcpConnect, type Socket } from 'node:net';
+import PusherModule from 'pusher-js';
+import { createRoomFeed, jitterReconnects, type ChatItem, type RoomFeed } from '@onair/room-client';
+import { createHistogram, record } from './histogram';
+
+// pusher-js's Node build is CommonJS: its default export arrives as the module or under `default`.
+const Pusher = ((PusherModule as unknown as { default?: unknown }).default ?? PusherModule) as typeof PusherModule;
+type PusherClient = InstanceType<typeof PusherModule>;
+
+export type FeedWorkerCommand =
+  | { type: 'join'; key: string; wsPort: number; gatewayUrl: string; roomId: string; rate: number; seconds: number }
+  | {
+      type: 'hold';
+      key: string;
+      upstreams: number[];
+      gatewayUrl: string;
+      roomId: string;
+      count: number;
+      /** The page's settings (jittered reconnects and backfills) or synchronized (0 and no reconnect jitter). */
+      reconnectJitterMs: number;
+      jitterReconnectsMs: number;
+      maxBackfill: number;
+      keep: number;
+    }
+  | { type: 'arm'; base: number; size: number }
+  | { type: 'killed'; at: number }
+  | { type: 'status' }
+  | { type: 'verify'; truth: number[] }
+  | { type: 'close' };
+
+export interface JoinReport {
+  type: 'joined';
+  histogram: number[];
+  ok: number;
+  failed: number;
+  /** History requests the joins made (the page's `?limit=50`, and any other). */
+  requests: number;
+}
+
+export interface StatusReport {
+  type: 'status';
+  held: number;
+  live: number;
+  /** ms from the kill to each live feed's backfill (per feed, only those live again). */
+  liveAfterMs: number[];
+  requestsSinceKill: number;
+  gaps: number;
+  errors: number;
+  /** Held feeds by pusher-js connection state. */
+  states: Record<string, number>;
+  /** onChange calls since the start. */
+  changes: number;
+}
+
+export interface VerifyReport {
+  type: 'verified';
+  feeds: number;
+  feedsWithLoss: number;
+  /** Missing, and not inside a gap the feed recorded ("older messages not shown"): lost silently. */
+  lost: number;
+  /** Missing inside a recorded gap: skipped by design after a long absence (more than maxBackfill). */
+  skipped: number;
+  doubled: number;
+  gaps: number;
+}
+
+const send = (message: unknown) => process.send!(message);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const options = (key: string, port: number): [string, ConstructorParameters<typeof PusherModule>[1]] => [
+  key,
+  { wsHost: '127.0.0.1', wsPort: port, forceTLS: false, enabledTransports: ['ws'], cluster: 'mt1', disableStats: true },
+];
+
+// ------------------------------------------------------------------------------------------ join storm
+async function joinStorm(c: Extract<FeedWorkerCommand, { type: 'join' }>) {
+  const histogram = createHistogram();
+  let ok = 0;
+  let failed = 0;
+  let requests = 0;
+  const pending = new Set<Promise<void>>();
+  const join = () =>
+    new Promise<void>((resolve) => {
+      const started = performance.now();
+      const pusher = new Pusher(...options(c.key, c.wsPort));
+      let feed: RoomFeed | undefined;
+      let pageIn = false;
+      let done = false;
+      const finish = (rendered: boolean) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        if (rendered) {
+          ok++;
+          record(histogram, performance.now() - started);
+        } else failed++;
+        feed?.close();
+        pusher.disconnect();
+        resolve();
+      };
+      const timer = setTimeout(() => finish(false), 10_000);
+      feed = createRoomFeed({
+        pusher,
+        roomId: c.roomId,
+        gatewayUrl: c.gatewayUrl,
+        history: 50,
+        // The history page is merged in the same microtask chain as its body is read: the first onChange
+        // after the body is the first render with the page.
+        fetch: async (input, init) => {
+          requests++;
+          const response = await fetch(input, init);
+          const json = response.json.bind(response);
+          response.json = async () => {
+            const body: unknown = await json();
+            pageIn = true;
+            return body;
+          };
+          return response;
+        },
+        onChange: () => {
+          if (pageIn) finish(true);
+        },
+        onError: () => finish(false),
+      });
+    });
+  const started = performance.now();
+  let made = 0;
+  while (performance.now() - started < c.seconds * 1000) {
+    const due = Math.floor(((performance.now() - started) / 1000) * c.rate);
+    for (; made < due; made++) {
+      const p = join();
+      pending.add(p);
+      void p.then(() => pending.delete(p));
+    }
+    await sleep(2);
+  }
+  await Promise.all(pending);
+  const report: JoinReport = { type: 'joined', histogram: Array.from(histogram), ok, failed, requests };
+  send(report);
+}
+
+// ------------------------------------------------------------------------------------------ reconnect storm
+interface Held {
+  pusher: PusherClient;
+  feed: RoomFeed;
+  firstPage: boolean;
+  /** A backfill page arrived: the next onChange merges it, so that one walks the whole list. */
+  walkAll: boolean;
+  /** Sequences shown, from `base` (one byte each; 2 = shown twice). */
+  seen: Uint8Array | undefined;
+  lost: boolean;
+  resubscribed: boolean;
+  liveAt: number | undefined;
+  errors: number;
+}
+const held: Held[] = [];
+let requestsSinceKill = 0;
+let killedAt: number | undefined;
+let base = 0;
+let doubled = 0;
+let changes = 0;
+
+function track(h: Held, list: readonly ChatItem[]) {
+  if (!h.seen) return;
+  const mark = (item: ChatItem) => {
+    const i = item.seq - base;
+    if (i < 0 || i >= h.seen!.length) return false;
+    if (h.seen![i]) return false;
+    h.seen![i] = 1;
+    return true;
+  };
+  // Order and uniqueness: the list must rise strictly (a repeat would show twice).
+  if (h.walkAll) {
+    h.walkAll = false;
+    for (let k = 0; k < list.length; k++) {
+      if (k > 0 && list[k]!.seq <= list[k - 1]!.seq) doubled++;
+      mark(list[k]!);
+    }
+    return;
+  }
+  // Live events append: walk back from the end until a run of already-seen ones.
+  let run = 0;
+  for (let k = list.length - 1; k >= 0 && run < 20; k--) {
+    if (k > 0 && list[k]!.seq <= list[k - 1]!.seq) doubled++;
+    if (mark(list[k]!)) run = 0;
+    else run++;
+  }
+}
+
+function front(upstreams: number[]): Promise<number> {
+  const server = createServer((client: Socket) => {
+    client.pause();
+    let i = 0;
+    const attempt = () => {
+      const upstream = tcpConnect(upstreams[i]!, '127.0.0.1');
+      let connected = false;
+      upstream.once('connect', () => {
+        connected = true;
+        client.pipe(upstream);
+        upstream.pipe(client);
+        client.resume();
+      });
+      upstream.on('error', () => {
+        if (!connected && ++i < upstreams.length) return attempt();
+        client.destroy();
+      });
+      upstream.on('close', () => {
+        if (connected) client.destroy();
+      });
+      client.once('close', () => upstream.destroy());
+      client.once('error', () => upstream.destroy());
+    };
+    attempt();
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
+}
+
+async function hold(c: Extract<FeedWorkerCommand, { type: 'hold' }>) {
+  const port = await front(c.upstreams);
+  const opened: Promise<boolean>[] = [];
+  for (let n = 0; n < c.count; n++) {
+    const pusher = new Pusher(...options(c.key, port));
+    if (c.jitterReconnectsMs > 0) jitterReconnects(pusher, { maxDelayMs: c.jitterReconnectsMs });
+    let markOpen: (ok: boolean) => void = () => undefined;
+    opened.push(new Promise<boolean>((resolve) => {
+      markOpen = resolve;
+      setTimeout(() => resolve(false), 60_000);
+    }));
+    const h: Held = { pusher, feed: undefined as unknown as RoomFeed, firstPage: false, walkAll: false, seen: undefined, lost: false, resubscribed: false, liveAt: undefined, errors: 0 };
+    h.feed = createRoomFeed({
+      pusher,
+      roomId: c.roomId,
+      gatewayUrl: c.gatewayUrl,
+      history: 50,
+      keep: c.keep,
+      maxBackfill: c.maxBackfill,
+      reconnectJitterMs: c.reconnectJitterMs,
+      fetch: async (input, init) => {
+        if (killedAt !== undefined) requestsSinceKill++;
+        if (process.env['BENCH_RT_DEBUG'] && killedAt !== undefined && held.indexOf(h) === 0) console.error(`feed 0 fetch ${String(input)} resub=${h.resubscribed} at +${Date.now() - killedAt}`);
+        const response = await fetch(input, init);
+        const json = response.json.bind(response);
+        const backfill = String(input).includes('after=');
+        response.json = async () => {
+          const body = (await json()) as { more?: boolean };
+          if (process.env['BENCH_RT_DEBUG'] && killedAt !== undefined && held.indexOf(h) === 0) console.error(`feed 0 page more=${body.more} resub=${h.resubscribed}`);
+          if (!h.firstPage) {
+            h.firstPage = true;
+            markOpen(true);
+          }
+          h.walkAll = true;
+          // Live again once what it missed has arrived: the backfill page, or the newest page that follows
+          // one with more (the feed then jumps and records a gap).
+          if (killedAt !== undefined && h.resubscribed && h.liveAt === undefined && !(backfill && body.more)) h.liveAt = Date.now();
+          return body;
+        };
+        return response;
+      },
+      onChange: (list) => {
+        changes++;
+        track(h, list);
+      },
+      onError: () => h.errors++,
+    });
+    h.feed.channel.bind('pusher:subscription_succeeded', () => {
+      if (process.env['BENCH_RT_DEBUG'] && killedAt !== undefined && held.indexOf(h) === 0) console.error(`feed 0 resubscribed at +${Date.now() - killedAt}`);
+      if (killedAt !== undefined) h.resubscribed = true;
+    });
+    held.push(h);
+    // Connections a few hundred at a time: the connect storm is not what is measured.
+    if (n % 100 === 99) await sleep(50);
+  }
+  const results = await Promise.all(opened);
+  send({ type: 'held', ok: results.filter(Boolean).length, failed: results.filter((r) => !r).length });
+}
+
+process.on('message', (command: FeedWorkerCommand) => {
+  if (command.type === 'join') void joinStorm(command);
+  else if (command.type === 'hold') void hold(command);
+  else if (command.type === 'arm') {
+    base = command.base;
+    for (const h of held) h.seen = new Uint8Array(command.size);
+    send({ type: 'armed' });
+  } else if (command.type === 'killed') {
+    killedAt = command.at;
+    send({ type: 'noted' });
+  } else if (command.type === 'status') {
+    const live = held.filter((h) => h.liveAt !== undefined && h.pusher.connection.state === 'connected');
+    const report: StatusReport = {
+      type: 'status',
+      held: held.length,
+      live: live.length,
+      liveAfterMs: live.map((h) => h.liveAt! - killedAt!),
+      requestsSinceKill,
+      gaps: held.reduce((a, h) => a + h.feed.gaps().length, 0),
+      errors: held.reduce((a, h) => a + h.errors, 0),
+      states: held.reduce<Record<string, number>>((a, h) => ({ ...a, [h.pusher.connection.state]: (a[h.pusher.connection.state] ?? 0) + 1 }), {}),
+      changes,
+    };
+    send(report);
+  } else if (command.type === 'verify') {
+    let lost = 0;
+    let skipped = 0;
+    let feedsWithLoss = 0;
+    for (const h of held) {
+      h.walkAll = true;
+      track(h, h.feed.messages());
+      const gaps = h.feed.gaps();
+      let missing = 0;
+      for (const seq of command.truth) {
+        if (h.seen![seq - base]) continue;
+        if (gaps.some((g) => seq > g.after && seq < g.before)) skipped++;
+        else missing++;
+      }
+      lost += missing;
+      if (missing) feedsWithLoss++;
+    }
+    const report: VerifyReport = { type: 'verified', feeds: held.length, feedsWithLoss, lost, skipped, doubled, gaps: held.reduce((a, h) => a + h.feed.gaps().length, 0) };
+    send(report);
+  } else if (command.type === 'close') {
+    for (const h of held) {
+      h.feed.close();
+      h.pusher.disconnect();
+    }
+    process.exit(0);
+  }
+});
