@@ -14,7 +14,7 @@ import { chat, publishChat, publishEvent, streamStarted } from './testing/fixtur
  */
 const T0 = Date.UTC(2026, 10, 23, 20, 0, 0);
 const main = fileURLToPath(new URL('./main.ts', import.meta.url));
-const COMMANDS = 1_500;
+const COMMANDS = 800;
 
 let env: Awaited<ReturnType<typeof createTestTopology>>;
 let testDb: Awaited<ReturnType<typeof createTestDatabase>>;
