@@ -103,50 +103,13 @@ export async function balanceOf(db: Db, userId: string): Promise<number> {
  * Sends a gift: at most once per (sender, idempotency key) for ever. Sent: the sender is debited, the
  * recipient (the room's owner) and the platform's fee credited (unfolded), the gift recorded with its
  * leaderboard rows and left for the outbox to publish. Refused: recorded as the answer, nothing moves.
+ * One round trip: the steps run inside Postgres (`send_gift`, migration 0015), in one transaction.
  */
 export async function sendGift(db: Db, request: GiftRequest): Promise<GiftOutcome> {
-  return db.transaction().execute(async (trx) => {
-    const claimed = await claim<GiftOutcome>(trx, 'gift', userAccount(request.senderId), request.idempotencyKey);
-    if ('outcome' in claimed) return claimed.outcome;
-    const refuse = async (reason: Refusal, balance?: number): Promise<GiftOutcome> => {
-      const outcome: GiftOutcome = { status: 'refused', reason, ...(balance !== undefined ? { balance } : {}) };
-      await settle(trx, claimed.id, outcome);
-      return outcome;
-    };
-    const gift = (await sql<{ name: string; price_coins: number }>`SELECT name, price_coins FROM gift_catalog WHERE id = ${request.giftId} AND active`.execute(trx)).rows[0];
-    if (!gift) return refuse('unknown_gift');
-    const room = (await sql<{ owner_id: string }>`SELECT owner_id FROM gift_rooms WHERE room_id = ${request.roomId} AND open`.execute(trx)).rows[0];
-    if (!room) return refuse('room_closed');
-    if (room.owner_id === request.senderId) return refuse('room_closed');
-    const coins = gift.price_coins * request.quantity;
-    const sender = userAccount(request.senderId);
-    const balance = await debit(trx, sender, coins);
-    if (balance === undefined) return refuse('insufficient_funds', await balanceOf(trx, request.senderId));
-    const fee = Math.floor((coins * request.feeBps) / 10_000);
-    await entries(trx, claimed.id, [
-      { account: sender, amount: -coins, folded: true },
-      { account: userAccount(room.owner_id), amount: coins - fee, folded: false },
-      { account: FEES_ACCOUNT, amount: fee, folded: false },
-    ]);
-    const giftId = await recordGift(trx, {
-      platform: 'onair',
-      channelId: request.roomId,
-      txnId: claimed.id,
-      externalId: null,
-      senderId: request.senderId,
-      senderName: request.senderName,
-      recipientId: room.owner_id,
-      giftId: request.giftId,
-      giftName: gift.name,
-      quantity: request.quantity,
-      coins,
-      at: request.at,
-      published: false,
-    });
-    const outcome: GiftOutcome = { status: 'sent', giftId: giftId!, coins, balance };
-    await settle(trx, claimed.id, outcome);
-    return outcome;
-  });
+  const { rows } = await sql<{ outcome: GiftOutcome }>`
+    SELECT send_gift(${userAccount(request.senderId)}, ${request.idempotencyKey}, ${request.roomId}, ${request.senderId}, ${request.senderName},
+                     ${request.giftId}, ${request.quantity}, ${request.at}, ${request.feeBps}) AS outcome`.execute(db);
+  return rows[0]!.outcome;
 }
 
 export interface GiftRecord {

@@ -83,8 +83,9 @@ export function registerRoutes(app: FastifyInstance, options: RoutesOptions): vo
         at: new Date(options.now()),
         feeBps: options.feeBps,
       });
-      // Published right away; if NATS is down, the outbox sweep sends it once NATS is back.
-      if (outcome.status === 'sent') await options.outbox.publishGift(outcome.giftId).catch(() => undefined);
+      // Published right after the answer (the sender does not wait on NATS); if NATS is down, or this process
+      // dies first, the outbox sweep sends it.
+      if (outcome.status === 'sent') void options.outbox.publishGift(outcome.giftId).catch(() => undefined);
       return reply.code(outcome.status === 'sent' ? 201 : 200).send(answer(outcome));
     },
   );

@@ -12,6 +12,7 @@ import * as chatBot from './migrations/0011-chat-bot';
 import * as gifts from './migrations/0012-gifts';
 import * as summaryGifts from './migrations/0013-summary-gifts';
 import * as operators from './migrations/0014-operators';
+import * as sendGift from './migrations/0015-send-gift';
 import * as dailySummaries from './migrations/0005-daily-summaries';
 import { ensureMonthlyPartitions, MONTHLY_TABLES, type MonthlyTable } from './partitions';
 
@@ -31,6 +32,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0012-gifts': gifts,
   '0013-summary-gifts': summaryGifts,
   '0014-operators': operators,
+  '0015-send-gift': sendGift,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
