@@ -35,10 +35,17 @@ beforeAll(async () => {
   const [ingestPort, gatewayPort] = [await freePortForTests(), await freePortForTests()];
   ingestUrl = `http://127.0.0.1:${ingestPort}`;
   gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
-  [ingest, gateway] = await Promise.all([
+  const started = await Promise.allSettled([
     spawnService({ main: app('ingest'), port: ingestPort, env: { ...common, KICK_PUBLIC_KEY: publicKey.export({ type: 'spki', format: 'pem' }).toString() } }),
     spawnService({ main: app('realtime-gateway'), port: gatewayPort, env: common }),
   ]);
+  // If one refuses to start, the other must not outlive the test.
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    await Promise.all(started.map((r) => (r.status === 'fulfilled' ? r.value.kill('SIGTERM') : undefined)));
+    throw failed.reason;
+  }
+  [ingest, gateway] = started.map((r) => (r as PromiseFulfilledResult<SpawnedService>).value) as [SpawnedService, SpawnedService];
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     // Playwright gives it a fresh temporary profile. This machine's network is closed: Chromium's own background traffic only adds refused connections.

@@ -51,6 +51,13 @@ export async function spawnService(options: {
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // A spec whose setup fails after this start (another service refusing to start, say) never gets to kill
+  // it: the service would outlive the test run. It dies with the test process instead.
+  const orphanGuard = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  process.once('exit', orphanGuard);
+  void exited.then(() => process.off('exit', orphanGuard));
 
   const until = Date.now() + (options.startTimeoutMs ?? 30_000);
   for (;;) {
