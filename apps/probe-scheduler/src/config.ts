@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { adminConfig, commonConfig, int, optionalUrl, parseConfig, str, url } from '@onair/service-kit';
+import { adminConfig, commonConfig, int, kickAppConfig, optionalUrl, parseConfig, str, url } from '@onair/service-kit';
 
 const shape = {
   ...commonConfig(8084),
@@ -7,11 +7,8 @@ const shape = {
   DB_POOL_MAX: int({ default: 4, min: 1 }),
   CLICKHOUSE_URL: optionalUrl({ default: 'http://127.0.0.1:8123', protocols: ['http', 'https'] }),
   CLICKHOUSE_DATABASE: str({ default: 'onair' }),
-  KICK_API_BASE: url({ default: 'https://api.kick.com', protocols: ['http', 'https'] }),
-  KICK_OAUTH_BASE: url({ default: 'https://id.kick.com', protocols: ['http', 'https'] }),
   /** Kick app credentials (client-credentials grant). Empty: probing is off and the service says so. */
-  KICK_CLIENT_ID: str({ default: '', allowEmpty: true, secret: true }),
-  KICK_CLIENT_SECRET: str({ default: '', allowEmpty: true, secret: true }),
+  ...kickAppConfig(),
   /** Milliseconds between ticks of one replica, plus up to PROBE_TICK_JITTER_MS at random. */
   PROBE_TICK_MS: int({ default: 5_000, min: 100 }),
   PROBE_TICK_JITTER_MS: int({ default: 1_000, min: 0 }),

@@ -1,5 +1,5 @@
 import type { Analytics } from '@onair/analytics';
-import { createKickClient } from '@onair/kick-api';
+import { kickClientFromConfig } from '@onair/kick-api';
 import { bootService, connectClickHouseInBackground } from '@onair/service-boot';
 import { handleSignals, httpServerConfig, loadConfigOrExit } from '@onair/service-kit';
 import { buildApp } from './app';
@@ -12,17 +12,7 @@ const { logger, registry, topology, messaging, db, planShutdown } = await bootSe
   postgres: { url: config.DATABASE_URL, poolMax: config.DB_POOL_MAX },
 });
 
-const kick =
-  config.KICK_CLIENT_ID && config.KICK_CLIENT_SECRET
-    ? createKickClient({
-        apiBase: config.KICK_API_BASE,
-        oauthBase: config.KICK_OAUTH_BASE,
-        clientId: config.KICK_CLIENT_ID,
-        clientSecret: config.KICK_CLIENT_SECRET,
-        registry,
-        logger,
-      })
-    : undefined;
+const kick = kickClientFromConfig(config, { registry, logger });
 
 const scheduler = buildApp({
   logger,

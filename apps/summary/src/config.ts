@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { adminConfig, commonConfig, int, optionalUrl, parseConfig, str, url } from '@onair/service-kit';
+import { adminConfig, commonConfig, int, kickAppConfig, optionalUrl, parseConfig, str, url } from '@onair/service-kit';
 
 const shape = {
   ...commonConfig(8083),
@@ -23,10 +23,7 @@ const shape = {
   /** Bearer token of the admin read API (at least 24 characters, no default). */
   ...adminConfig(),
   /** Kick API origins and the app's client credentials (both empty: no onboarding, no subscription jobs). */
-  KICK_API_BASE: url({ default: 'https://api.kick.com', protocols: ['http', 'https'] }),
-  KICK_OAUTH_BASE: url({ default: 'https://id.kick.com', protocols: ['http', 'https'] }),
-  KICK_CLIENT_ID: str({ default: '', allowEmpty: true, secret: true }),
-  KICK_CLIENT_SECRET: str({ default: '', allowEmpty: true, secret: true }),
+  ...kickAppConfig(),
   /** Minutes a live Kick channel with viewers may send no webhook before the watchdog resubscribes it. */
   KICK_WEBHOOK_SILENCE_MINUTES: int({ default: 15, min: 5, max: 24 * 60 }),
   /** Viewers a live channel needs before its silence counts (small streams can be quiet for long). */

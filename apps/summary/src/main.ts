@@ -1,5 +1,5 @@
 import type { Analytics } from '@onair/analytics';
-import { createKickClient } from '@onair/kick-api';
+import { kickClientFromConfig } from '@onair/kick-api';
 import { createTelegramNotifier } from '@onair/notifier';
 import { bootService, connectClickHouseInBackground } from '@onair/service-boot';
 import { handleSignals, httpServerConfig, loadConfigOrExit } from '@onair/service-kit';
@@ -21,17 +21,7 @@ if (!notifier) logger.warn('TELEGRAM_BOT_TOKEN / TELEGRAM_CHAT_ID not set: daily
 
 // The app access token (client credentials) is all onboarding needs: Kick lets an app subscribe to any
 // channel's events by broadcaster_user_id with it, so streamers never go through an OAuth connect flow.
-const kick =
-  config.KICK_CLIENT_ID && config.KICK_CLIENT_SECRET
-    ? createKickClient({
-        apiBase: config.KICK_API_BASE,
-        oauthBase: config.KICK_OAUTH_BASE,
-        clientId: config.KICK_CLIENT_ID,
-        clientSecret: config.KICK_CLIENT_SECRET,
-        registry,
-        logger,
-      })
-    : undefined;
+const kick = kickClientFromConfig(config, { registry, logger });
 if (!kick) logger.warn('KICK_CLIENT_ID / KICK_CLIENT_SECRET not set: no onboarding, no subscription reconcile or webhook watchdog');
 
 let analytics: Analytics | undefined;

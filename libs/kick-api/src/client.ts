@@ -454,3 +454,22 @@ function atLeastZero(value: number, name: string): number {
   if (!Number.isFinite(value) || value < 0) throw new RangeError(`kick client option ${name} must be zero or more, got ${value}`);
   return value;
 }
+
+/**
+ * The app's client from a service's parsed `kickAppConfig()`, or undefined when its credentials are not set
+ * (the features that need Kick are off; the service logs that).
+ */
+export function kickClientFromConfig(
+  config: { KICK_API_BASE: string; KICK_OAUTH_BASE: string; KICK_CLIENT_ID: string; KICK_CLIENT_SECRET: string },
+  deps: Pick<KickClientOptions, 'registry' | 'logger'>,
+): KickClient | undefined {
+  if (!config.KICK_CLIENT_ID || !config.KICK_CLIENT_SECRET) return undefined;
+  return createKickClient({
+    apiBase: config.KICK_API_BASE,
+    oauthBase: config.KICK_OAUTH_BASE,
+    clientId: config.KICK_CLIENT_ID,
+    clientSecret: config.KICK_CLIENT_SECRET,
+    ...deps,
+  });
+}
+

@@ -1,4 +1,4 @@
-export { createKickClient, KICK_MAX_IDS_PER_CALL } from './client';
+export { createKickClient, KICK_MAX_IDS_PER_CALL, kickClientFromConfig } from './client';
 export { createKickChatSender, KICK_CHAT_MAX } from './chat';
 export type { KickChatSender, KickChatSenderOptions } from './chat';
 export type { KickClient, KickClientOptions } from './client';

@@ -1,4 +1,4 @@
-import { cidrList, int, oneOf, str, urlList } from './config';
+import { cidrList, int, oneOf, str, url, urlList } from './config';
 import { ConfigError } from './errors';
 import type { HttpServerConfig } from './http';
 
@@ -103,5 +103,19 @@ export function sessionKeysFromConfig(config: {
     audience: config.SESSION_JWT_AUDIENCE,
     issuer: config.SESSION_JWT_ISSUER,
     maxLifetimeS: config.SESSION_MAX_LIFETIME_S,
+  };
+}
+
+/**
+ * Kick's API origins and the app's client credentials (client-credentials grant), for the services that call
+ * Kick as the app (probing, onboarding and subscriptions). Both credentials empty: those features are off and
+ * the service says so; a template placeholder is refused.
+ */
+export function kickAppConfig() {
+  return {
+    KICK_API_BASE: url({ default: 'https://api.kick.com', protocols: ['http', 'https'] }),
+    KICK_OAUTH_BASE: url({ default: 'https://id.kick.com', protocols: ['http', 'https'] }),
+    KICK_CLIENT_ID: str({ default: '', allowEmpty: true, secret: true }),
+    KICK_CLIENT_SECRET: str({ default: '', allowEmpty: true, secret: true }),
   };
 }

@@ -8,7 +8,7 @@ export { createHttpServer, describeError, requireBearer } from './http';
 export type { HttpServer, HttpServerConfig, HttpServerOptions, ReadinessCheck } from './http';
 export { createShutdown, handleSignals } from './shutdown';
 export type { Shutdown, ShutdownStep } from './shutdown';
-export { adminConfig, commonConfig, httpServerConfig, sessionConfig, sessionKeysFromConfig } from './common-config';
+export { adminConfig, commonConfig, kickAppConfig, httpServerConfig, sessionConfig, sessionKeysFromConfig } from './common-config';
 export { isCalendarDay, MAX_SAFE_ID } from './inputs';
 export { startPeriodic } from './periodic';
 export type { Periodic } from './periodic';
