@@ -3,8 +3,8 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { sql, type Kysely } from 'kysely';
 import { parseRoomId } from '@onair/contracts';
-import { HttpError, MAX_SAFE_ID } from '@onair/service-kit';
-import { SessionTokenError, verifySessionToken, type SessionKeys } from '@onair/session';
+import { authenticateSession, HttpError, MAX_SAFE_ID } from '@onair/service-kit';
+import type { SessionKeys } from '@onair/session';
 import { CLIP_COLUMNS, clipView, type ClipRow } from './clip-view';
 import { readSettings, writeSettings, type BotSettings } from './settings';
 
@@ -55,16 +55,10 @@ export function registerRoutes(app: FastifyInstance, options: RoutesOptions): vo
   /** Operators, or the channel's own streamer. */
   const authorize = (request: FastifyRequest, roomId: string, streamerToo: boolean) => {
     if (isAdmin(request)) return;
-    const match = /^Bearer ([^\s]+)$/.exec(request.headers.authorization ?? '');
-    if (!match) throw new HttpError(401, 'unauthorized', 'A bearer token is required');
+    // Operator-only routes refuse any other bearer before its signature is looked at.
+    if (!/^Bearer \S+$/.test(request.headers.authorization ?? '')) throw new HttpError(401, 'unauthorized', 'A bearer token is required');
     if (!streamerToo) throw new HttpError(403, 'forbidden', 'Only operators may do this');
-    let owns: string[];
-    try {
-      owns = verifySessionToken(match[1]!, options.session, options.now()).ownsRooms;
-    } catch (error) {
-      if (error instanceof SessionTokenError) throw new HttpError(401, 'unauthorized', error.message);
-      throw error;
-    }
+    const owns = authenticateSession(request.headers.authorization, options.session, options.now()).ownsRooms;
     if (!owns.includes(roomId)) throw new HttpError(403, 'forbidden', 'This token does not own the channel');
   };
   const channelOf = (roomId: string) => {
