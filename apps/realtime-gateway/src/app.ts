@@ -1,3 +1,4 @@
+import type { FastifyReply } from 'fastify';
 import type Pusher from 'pusher';
 import { chatToGatewayConsumer, eventsToGatewayConsumer, parseRoomId, probesToGatewayConsumer, roomChannel, type ConsumerDefinition, type Topology } from '@onair/contracts';
 import { createConsumerSet, type BatchConsumerOptions, type Messaging } from '@onair/messaging';
@@ -118,10 +119,18 @@ export function buildApp(deps: GatewayDeps): Gateway {
     labelNames: ['source'],
     registers: [deps.registry],
   });
+  // Public reads (what the room page reads without a session) may be read from any origin: the operators'
+  // console (served by summary), a creator's own site. No credentials ride on them, so `*` exposes nothing
+  // a plain request could not get; errors carry the header too, so a page can read its 429.
+  const anyOrigin = async (_request: unknown, reply: FastifyReply) => {
+    reply.header('access-control-allow-origin', '*');
+  };
+  // What a browser needs to open a room feed from another origin: the Pusher server's public values.
+  server.app.get('/v1/client-config', { onRequest: anyOrigin }, async () => ({ pusher: deps.page.pusher }));
   // A room's history: its newest messages on a join, older ones on scroll-back, what it missed on a gap.
   server.app.get<{ Params: { roomId: string }; Querystring: Static<typeof HistoryQuery> }>(
     '/v1/rooms/:roomId/messages',
-    { schema: { querystring: HistoryQuery } },
+    { schema: { querystring: HistoryQuery }, onRequest: anyOrigin },
     async (request) => {
       const wait = deps.historyRateLimiter.take(request.ip);
       if (wait > 0) throw new HttpError(429, 'rate_limited', 'Too many requests', { headers: { 'retry-after': String(wait) } });
@@ -152,7 +161,7 @@ export function buildApp(deps: GatewayDeps): Gateway {
   // A room's top gifters (the day's and the stream's), as the `leaderboard` event carries them.
   server.app.get<{ Params: { roomId: string }; Querystring: Static<typeof LeaderboardQuery> }>(
     '/v1/rooms/:roomId/leaderboard',
-    { schema: { querystring: LeaderboardQuery } },
+    { schema: { querystring: LeaderboardQuery }, onRequest: anyOrigin },
     async (request) => {
       // Same budget as history: a page load asks for both.
       const wait = deps.historyRateLimiter.take(request.ip);

@@ -254,6 +254,19 @@ describe('realtime gateway', () => {
     expect(both.status).toBe(400);
   });
 
+  it('lets pages on other origins read the public routes (client config, history, leaderboard), errors included', async () => {
+    const config = await fetch(`${baseUrl}/v1/client-config`, { headers: { origin: 'http://console.example' } });
+    expect(config.headers.get('access-control-allow-origin')).toBe('*');
+    expect(await config.json()).toEqual({ pusher: { key: PUSHER.key, wsHost: PUSHER.host, wsPort: PUSHER.port, forceTLS: false } });
+    for (const path of ['/v1/rooms/cors/messages?limit=1', '/v1/rooms/cors/leaderboard', '/v1/rooms/cors/messages?limit=0']) {
+      const response = await fetch(`${baseUrl}${path}`, { headers: { origin: 'http://console.example' } });
+      expect(response.headers.get('access-control-allow-origin'), path).toBe('*');
+    }
+    // What needs a session is not opened to other origins.
+    const auth = await fetch(`${baseUrl}/pusher/auth`, { method: 'POST', headers: { origin: 'http://console.example' } });
+    expect(auth.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
   it('a client cut off for 5 s during a burst ends with every message exactly once, in order', async () => {
     // The socket goes through a TCP proxy we can cut, as a phone losing its network would.
     const proxy = await startTcpProxy({ host: PUSHER.host, port: PUSHER.port });
