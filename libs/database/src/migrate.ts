@@ -13,6 +13,7 @@ import * as gifts from './migrations/0012-gifts';
 import * as summaryGifts from './migrations/0013-summary-gifts';
 import * as operators from './migrations/0014-operators';
 import * as sendGift from './migrations/0015-send-gift';
+import * as lastActivity from './migrations/0016-last-activity';
 import * as dailySummaries from './migrations/0005-daily-summaries';
 import { ensureMonthlyPartitions, MONTHLY_TABLES, type MonthlyTable } from './partitions';
 
@@ -33,6 +34,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0013-summary-gifts': summaryGifts,
   '0014-operators': operators,
   '0015-send-gift': sendGift,
+  '0016-last-activity': lastActivity,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
