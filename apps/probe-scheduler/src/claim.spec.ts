@@ -82,6 +82,22 @@ describe('claimChannels', () => {
     expect(await recordProbes(handle.db, 'x', [probe], [])).toHaveLength(1);
     expect(await recordProbes(handle.db, 'y', [probe, { ...probe, viewerCount: 6 }], [])).toHaveLength(0);
   });
+
+  it("moves the streamer's last activity forward on a live sighting, never back, and not on an offline one", async () => {
+    const probe = (minute: string, isLive: boolean) => ({
+      channelId: 2, ts: new Date(`2026-11-23T${minute}:00Z`), isLive, viewerCount: 5, streamStartedAt: null, title: null, category: null, activeSubscribers: null,
+    });
+    const activity = async () => (await sql<{ live: Date; at: Date; kind: string }>`
+      SELECT last_live_at AS live, last_activity_at AS at, last_activity_kind AS kind FROM streamers WHERE id = 2`.execute(handle.db)).rows[0]!;
+    // A chat message (chat-writer) newer than the next sighting.
+    await sql`UPDATE streamers SET last_activity_at = '2026-11-23T13:00:00Z', last_activity_kind = 'chat' WHERE id = 2`.execute(handle.db);
+    await recordProbes(handle.db, 'x', [probe('12:40', true)], []);
+    expect(await activity()).toEqual({ live: new Date('2026-11-23T12:40:00Z'), at: new Date('2026-11-23T13:00:00Z'), kind: 'chat' });
+    await recordProbes(handle.db, 'x', [probe('13:05', true)], []);
+    expect(await activity()).toEqual({ live: new Date('2026-11-23T13:05:00Z'), at: new Date('2026-11-23T13:05:00Z'), kind: 'live' });
+    await recordProbes(handle.db, 'x', [probe('13:10', false), probe('12:50', true)], []);
+    expect(await activity()).toEqual({ live: new Date('2026-11-23T13:05:00Z'), at: new Date('2026-11-23T13:05:00Z'), kind: 'live' });
+  });
 });
 
 describe('seeding', () => {

@@ -68,9 +68,14 @@ export async function recordProbes(
         FROM unnest(${col('channelId')}::bigint[], ${col('ts')}::timestamptz[], ${col('activeSubscribers')}::integer[])
           AS v (channel_id, ts, active_subscribers)
         ON CONFLICT DO NOTHING`.execute(tx);
-      // The streamer's last live sighting, which the admin list sorts by.
+      // The streamer's last live sighting, and its last activity (migration 0016) when the sighting is
+      // newer than any chat, webhook or operator write seen: both only move forward. A live streamer's row
+      // is written once a minute here already, so this adds no write of its own.
       await sql`
-        UPDATE streamers s SET last_live_at = v.ts
+        UPDATE streamers s
+        SET last_live_at = v.ts,
+            last_activity_kind = CASE WHEN s.last_activity_at IS NULL OR s.last_activity_at < v.ts THEN 'live' ELSE s.last_activity_kind END,
+            last_activity_at = GREATEST(s.last_activity_at, v.ts)
         FROM (
           SELECT c.streamer_id, max(v.ts) AS ts
           FROM unnest(${col('channelId')}::bigint[], ${col('ts')}::timestamptz[], ${col('isLive')}::boolean[]) AS v (channel_id, ts, is_live)
