@@ -8,6 +8,8 @@ import type { Notifier } from '@onair/notifier';
 import { createHttpServer, startPeriodic, type HttpServer, type HttpServerConfig, type Logger, type Periodic } from '@onair/service-kit';
 import type { Registry } from 'prom-client';
 import { registerAuditRoutes } from './audit/routes';
+import { registerConsole } from './console/routes';
+import { createConsoleSessions } from './console/sessions';
 import { summaryJobs } from './jobs';
 import { RECONCILE_JOB } from './kick-subscriptions/jobs';
 import { createSubscriptionMetrics } from './kick-subscriptions/metrics';
@@ -41,6 +43,8 @@ export interface SummaryDeps {
   now?: () => Date;
   /** ack_wait of the daily-summary job: how soon a day whose worker died is run again, in ms. Default 120 s. */
   dailySummaryAckWaitMs?: number;
+  /** The operators' console: the gateway's public URL (its chat tail) and how long a sign-in lasts (default 12 h). */
+  console?: { gatewayUrl?: string; sessionTtlMs?: number };
 }
 
 export interface SummaryService {
@@ -92,9 +96,12 @@ export function buildApp(deps: SummaryDeps): SummaryService {
     registry: deps.registry,
     now,
   });
+  const sessions = createConsoleSessions({ db: deps.db.db, adminToken: deps.adminToken, ttlMs: deps.console?.sessionTtlMs ?? 12 * 3_600_000, now });
+  registerConsole(server.app, { sessions, now, ...(deps.console?.gatewayUrl ? { gatewayUrl: deps.console.gatewayUrl } : {}) });
   registerReadApi(server.app, {
     db: deps.db.db,
     adminToken: deps.adminToken,
+    session: (request) => sessions.principalOf(request),
     routes(api) {
       registerOperatorRoutes(api, { db: deps.db.db, now });
       registerAuditRoutes(api, { db: deps.db.db });

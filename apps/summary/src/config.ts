@@ -28,6 +28,13 @@ const shape = {
   KICK_WEBHOOK_SILENCE_MINUTES: int({ default: 15, min: 5, max: 24 * 60 }),
   /** Viewers a live channel needs before its silence counts (small streams can be quiet for long). */
   KICK_WEBHOOK_MIN_VIEWERS: int({ default: 20, min: 1 }),
+  /**
+   * The realtime gateway's URL as operators' browsers reach it: the console's chat tail reads room history
+   * and the Pusher config there. Empty: the console shows no chat tail.
+   */
+  CONSOLE_GATEWAY_URL: optionalUrl({ default: 'http://127.0.0.1:8082', protocols: ['http', 'https'] }),
+  /** How long a console sign-in lasts, in hours (the cookie's and the session row's lifetime). */
+  CONSOLE_SESSION_HOURS: int({ default: 12, min: 1, max: 168 }),
   /** Name of this worker in job_runs. */
   WORKER_ID: str({ default: `${hostname()}-${process.pid}` }),
 };

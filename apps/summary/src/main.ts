@@ -40,6 +40,7 @@ const service = buildApp({
   webhookWatchdog: { silenceMs: config.KICK_WEBHOOK_SILENCE_MINUTES * 60_000, minViewers: config.KICK_WEBHOOK_MIN_VIEWERS },
   http: httpServerConfig(config),
   dailySummaryAckWaitMs: config.DAILY_SUMMARY_ACK_WAIT_MS,
+  console: { ...(config.CONSOLE_GATEWAY_URL ? { gatewayUrl: config.CONSOLE_GATEWAY_URL } : {}), sessionTtlMs: config.CONSOLE_SESSION_HOURS * 3_600_000 },
 });
 
 const shutdown = planShutdown({

@@ -14,6 +14,7 @@ import * as summaryGifts from './migrations/0013-summary-gifts';
 import * as operators from './migrations/0014-operators';
 import * as sendGift from './migrations/0015-send-gift';
 import * as lastActivity from './migrations/0016-last-activity';
+import * as consoleSessions from './migrations/0017-console-sessions';
 import * as dailySummaries from './migrations/0005-daily-summaries';
 import { ensureMonthlyPartitions, MONTHLY_TABLES, type MonthlyTable } from './partitions';
 
@@ -35,6 +36,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0014-operators': operators,
   '0015-send-gift': sendGift,
   '0016-last-activity': lastActivity,
+  '0017-console-sessions': consoleSessions,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

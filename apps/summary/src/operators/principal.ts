@@ -58,10 +58,21 @@ export function assignmentScope(principal: Principal): number | undefined {
  * first admin exists: every service's operator routes share it, it is the way back in when every
  * operator token is lost, and it is rotated by a deploy; its writes are audited as `admin-token`.
  */
-export function authenticate(options: { db: Kysely<any>; adminToken: string }): (request: FastifyRequest) => Promise<void> {
+export function authenticate(options: {
+  db: Kysely<any>;
+  adminToken: string;
+  /** Requests without an Authorization header: the console's session cookie (console/sessions.ts). */
+  session?: (request: FastifyRequest) => Promise<Principal | undefined>;
+}): (request: FastifyRequest) => Promise<void> {
   const adminHeader = Buffer.from(`Bearer ${options.adminToken}`);
   return async (request) => {
     const header = request.headers.authorization ?? '';
+    if (header === '' && options.session) {
+      const principal = await options.session(request);
+      if (!principal) throw new HttpError(401, 'unauthorized', 'A valid bearer token or console session is required');
+      principals.set(request, principal);
+      return;
+    }
     const given = Buffer.from(header);
     if (given.length === adminHeader.length && timingSafeEqual(given, adminHeader)) {
       principals.set(request, { operatorId: null, role: 'admin', actor: ADMIN_TOKEN_ACTOR });

@@ -1,9 +1,9 @@
 import swagger from '@fastify/swagger';
 import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { HttpError, isCalendarDay, MAX_SAFE_ID } from '@onair/service-kit';
-import { assignmentScope, authenticate, principalOf, requireAdmin } from '../operators/principal';
+import { assignmentScope, authenticate, principalOf, requireAdmin, type Principal } from '../operators/principal';
 import { getStreamer } from './sql/get-streamer';
 import { listJobRuns } from './sql/list-job-runs';
 import { listStreamers } from './sql/list-streamers';
@@ -50,7 +50,13 @@ const JobsQuery = Type.Object(
  */
 export function registerReadApi(
   app: FastifyInstance,
-  options: { db: Kysely<any>; adminToken: string; routes?: (api: FastifyInstance) => void },
+  options: {
+    db: Kysely<any>;
+    adminToken: string;
+    /** The console's cookie sessions, accepted where no bearer token is given. */
+    session?: (request: FastifyRequest) => Promise<Principal | undefined>;
+    routes?: (api: FastifyInstance) => void;
+  },
 ): void {
   // Plugins load in registration order when the app starts; nothing here needs awaiting.
   void app.register(swagger, {
@@ -61,7 +67,7 @@ export function registerReadApi(
     },
   });
   void app.register(async (api) => {
-    api.addHook('onRequest', authenticate({ db: options.db, adminToken: options.adminToken }));
+    api.addHook('onRequest', authenticate({ db: options.db, adminToken: options.adminToken, ...(options.session ? { session: options.session } : {}) }));
 
     api.get<{ Querystring: Static<typeof StreamersQuery> }>('/v1/streamers', { schema: { querystring: StreamersQuery } }, async (request) => {
       const { limit, offset, q, sort } = request.query;
