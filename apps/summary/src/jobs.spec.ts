@@ -33,7 +33,7 @@ function jobsAt(instant: string, retentionDays = 90): Map<string, JobDefinition>
 /** The period a tick at `instant` enqueues for `job`, as the runner computes it. */
 function periodAt(instant: string, name: string): string {
   const job = jobsAt(instant).get(name)!;
-  const occurrence = job.schedule.latest(new Date(instant));
+  const occurrence = job.schedule!.latest(new Date(instant));
   return job.periodKey?.(occurrence) ?? occurrence.toISOString();
 }
 

@@ -165,6 +165,23 @@ describe('job runner', () => {
   });
 });
 
+describe('on-demand jobs (no schedule)', () => {
+  it('are never enqueued by a tick, and run once per period key they are enqueued with', async () => {
+    const calls: string[] = [];
+    const job: JobDefinition = { name: 'on-demand', run: async ({ periodKey }) => void calls.push(periodKey) };
+    const { runner } = await replica('on-demand', [job], () => new Date('2026-11-23T12:00:00Z'));
+    await runner.start();
+    for (let i = 0; i < 3; i++) await runner.tick();
+    const info = await env.messaging.jsm.streams.info(env.topology.jobs.stream, { subjects_filter: env.topology.jobs.subject('on-demand') });
+    expect(info.state.subjects ?? {}).toEqual({});
+    expect(await runner.enqueue('on-demand', 'request-1')).toEqual({ duplicate: false });
+    expect(await runner.enqueue('on-demand', 'request-1')).toEqual({ duplicate: true });
+    await runner.enqueue('on-demand', 'request-2');
+    await waitFor(() => calls.length, (n) => n === 2, { what: 'both requests' });
+    expect(calls).toEqual(['request-1', 'request-2']);
+  });
+});
+
 describe('job runner at the calendar edges (injected clock)', () => {
   /** The request a tick left on a job's subject, with the msgID it was deduplicated by. */
   async function lastRequest(name: string) {

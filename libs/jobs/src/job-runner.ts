@@ -21,7 +21,8 @@ export interface JobContext {
 export interface JobDefinition {
   /** Stable name: the subject token, the consumer name and the job_runs key. */
   name: string;
-  schedule: Schedule;
+  /** When the tick enqueues it. Absent: on demand only (`enqueue`), e.g. an operator's rerun. */
+  schedule?: Schedule;
   /** The period an occurrence covers, e.g. the previous UTC day. Default: the occurrence's ISO time. */
   periodKey?: (occurrence: Date) => string;
   run(context: JobContext): Promise<void>;
@@ -142,6 +143,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
   return {
     async tick() {
       for (const job of options.jobs) {
+        if (!job.schedule) continue;
         const occurrence = job.schedule.latest(now());
         const periodKey = periodKeyOf(job, occurrence);
         if (await hasSucceeded(options.db, job.name, periodKey)) continue;
