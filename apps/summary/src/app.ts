@@ -103,6 +103,7 @@ export function buildApp(deps: SummaryDeps): SummaryService {
     adminToken: deps.adminToken,
     session: (request) => sessions.principalOf(request),
     routes(api) {
+    now,
       registerOperatorRoutes(api, { db: deps.db.db, now });
       registerAuditRoutes(api, { db: deps.db.db });
       registerOnboardingRoutes(api, {

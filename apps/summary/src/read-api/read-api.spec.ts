@@ -8,6 +8,8 @@ import { createMetricsRegistry } from '@onair/service-kit';
 import { buildApp, type SummaryService } from '../app';
 
 const TOKEN = 'read-api-spec-admin-token-0123456789';
+/** The service's clock: "today" is 2026-11-23 (UTC). */
+const NOW = new Date('2026-11-23T15:00:00Z');
 let env: Awaited<ReturnType<typeof createTestTopology>>;
 let testDb: Awaited<ReturnType<typeof createTestDatabase>>;
 let handle: Db;
@@ -36,6 +38,7 @@ beforeAll(async () => {
     retentionDays: 90,
     worker: 'read-api',
     adminToken: TOKEN,
+    now: () => NOW,
   });
   await service.server.app.ready();
 });
@@ -131,7 +134,7 @@ describe('read API', () => {
 
   it('accepts the largest id it can represent (and finds nothing there)', async () => {
     expect((await get(`/v1/streamers/${Number.MAX_SAFE_INTEGER}`)).statusCode).toBe(404);
-    expect((await get(`/v1/summaries?streamerId=${Number.MAX_SAFE_INTEGER}&day=2028-02-29`)).json()).toEqual({ items: [] });
+    expect((await get(`/v1/summaries?streamerId=${Number.MAX_SAFE_INTEGER}&day=2028-02-29`)).json()).toEqual({ items: [], limit: 100, offset: 0, nextOffset: null });
   });
 
   it('checks the token before anything else, and answers unknown routes without echoing them', async () => {
@@ -163,6 +166,20 @@ describe('read API', () => {
     const jobs = (await get('/v1/jobs?name=daily-summary&status=succeeded')).json();
     expect(jobs.items).toEqual([expect.objectContaining({ name: 'daily-summary', periodKey: '2026-11-22', durationMs: 2500 })]);
     const doc = (await service.server.app.inject('/openapi.json')).json();
-    expect(Object.keys(doc.paths).sort()).toEqual(['/v1/audit', '/v1/jobs', '/v1/operators', '/v1/streamers', '/v1/streamers/{id}', '/v1/summaries']);
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      '/v1/audit',
+      '/v1/jobs',
+      '/v1/operators',
+      '/v1/streamers',
+      '/v1/streamers/{id}',
+      '/v1/streamers/{id}/subscriptions',
+      '/v1/streamers/{id}/viewers',
+      '/v1/summaries',
+      '/v1/summaries/rerun',
+    ]);
+    const summariesDoc = doc.paths['/v1/summaries'].get;
+    expect(summariesDoc.parameters.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['day', 'from', 'to', 'offset', 'limit', 'streamerId']));
+    expect(Object.keys(summariesDoc.responses['200'].content['application/json'].schema.properties)).toEqual(['items', 'limit', 'offset', 'nextOffset']);
+    expect(doc.paths['/v1/jobs'].get.parameters.map((p: { name: string }) => p.name)).toContain('cursor');
   });
 });
