@@ -16,6 +16,7 @@ import { createSubscriptionMetrics } from './kick-subscriptions/metrics';
 import { registerOnboardingRoutes } from './onboarding/routes';
 import { registerOperatorRoutes } from './operators/routes';
 import { registerReadApi } from './read-api/routes';
+import { registerRerunRoutes } from './rerun/routes';
 
 export interface SummaryDeps {
   logger: Logger;
@@ -102,8 +103,8 @@ export function buildApp(deps: SummaryDeps): SummaryService {
     db: deps.db.db,
     adminToken: deps.adminToken,
     session: (request) => sessions.principalOf(request),
-    routes(api) {
     now,
+    routes(api) {
       registerOperatorRoutes(api, { db: deps.db.db, now });
       registerAuditRoutes(api, { db: deps.db.db });
       registerOnboardingRoutes(api, {
@@ -113,6 +114,7 @@ export function buildApp(deps: SummaryDeps): SummaryService {
         now,
         requestReconcile: (periodKey) => (deps.kick ? jobs.enqueue(RECONCILE_JOB, periodKey) : Promise.resolve()),
       });
+      registerRerunRoutes(api, { db: deps.db.db, now, retentionDays: deps.retentionDays, canNotify: deps.notifier !== undefined, enqueue: jobs.enqueue });
     },
   });
   let tick: Periodic | undefined;

@@ -12,6 +12,7 @@ import {
   upsertDailySummaries,
 } from './daily-summary';
 import { reconcileJob, watchdogJob, type KickSubscriptionJobDeps } from './kick-subscriptions/jobs';
+import { parseRerunPeriodKey, RERUN_JOB, RERUN_SEND_KIND } from './rerun/rerun-key';
 import { channelNames } from './sql/channel-names';
 import { idSetKey, sendOnce } from './telegram-sends';
 
@@ -39,11 +40,12 @@ const PARTITIONED: MonthlyTable[] = ['probes', 'chat_messages'];
 /**
  * Computes, stores and (optionally) announces one UTC day's summaries. Idempotent per day; the message
  * goes out at most once per day, chat and channel set (telegram_sends), whatever crashes in between.
+ * `send` replaces that key: an operator's rerun sends once per request instead (see `rerunJob`).
  */
 export async function summariseDay(
   deps: Omit<SummaryJobDeps, 'now'> & { now?: () => Date },
   day: string,
-  options: { notify: boolean; logger?: Logger },
+  options: { notify: boolean; logger?: Logger; send?: { kind: string; messageKey: string } },
 ): Promise<number> {
   const analytics = deps.analytics?.();
   const rows = analytics ? await computeDailySummariesClickHouse(analytics, deps.db, day) : await computeDailySummariesPostgres(deps.db, day);
@@ -61,7 +63,12 @@ export async function summariseDay(
         ...(options.logger ? { logger: options.logger } : {}),
         ...(deps.registry ? { registry: deps.registry } : {}),
       },
-      { kind: 'daily-summary', periodKey: day, messageKey: idSetKey(rows.map((r) => r.channelId)), text },
+      {
+        kind: options.send?.kind ?? 'daily-summary',
+        periodKey: day,
+        messageKey: options.send?.messageKey ?? idSetKey(rows.map((r) => r.channelId)),
+        text,
+      },
     );
   }
   return rows.length;
@@ -103,6 +110,31 @@ export function summaryJobs(deps: SummaryJobDeps): JobDefinition[] {
         }
       },
     },
+    rerunJob(deps),
     ...(deps.kickSubscriptions ? [reconcileJob(deps.kickSubscriptions), watchdogJob(deps.kickSubscriptions)] : []),
   ];
+}
+
+/**
+ * An operator's rerun of one day (`POST /v1/summaries/rerun`), on demand only: the period key carries
+ * the day, whether to send and the request's id. It recomputes and stores the day; with notify it sends
+ * the day's message under (daily-summary-rerun, day, request id), so each request sends once and its
+ * retries never send twice (telegram_sends), while the scheduled send of the day stays as it was.
+ */
+function rerunJob(deps: SummaryJobDeps): JobDefinition {
+  return {
+    name: RERUN_JOB,
+    ackWaitMs: deps.dailySummaryAckWaitMs ?? 120_000,
+    maxAttempts: 8,
+    run: async ({ periodKey, logger }) => {
+      const request = parseRerunPeriodKey(periodKey);
+      if (!request) throw new Error(`not a rerun period key: ${periodKey}`);
+      const channels = await summariseDay(deps, request.day, {
+        notify: request.notify,
+        logger,
+        send: { kind: RERUN_SEND_KIND, messageKey: request.requestId },
+      });
+      logger.info({ ...request, channels }, 'daily summaries recomputed on request');
+    },
+  };
 }
