@@ -9,8 +9,9 @@ const AuditQuery = Type.Object(
     limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
     /** `nextCursor` of the previous page. */
     cursor: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,15}$' })),
-    targetType: Type.Optional(Type.Union([Type.Literal('streamer'), Type.Literal('operator')])),
-    targetId: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,15}$' })),
+    targetType: Type.Optional(Type.Union([Type.Literal('streamer'), Type.Literal('operator'), Type.Literal('summary')])),
+    /** A streamer's or operator's id, or the day of a `summary` (a rerun). */
+    targetId: Type.Optional(Type.String({ pattern: '^([1-9][0-9]{0,15}|\\d{4}-\\d{2}-\\d{2})$' })),
   },
   { additionalProperties: false },
 );

@@ -154,6 +154,8 @@ describe('POST /v1/summaries/rerun', () => {
         after: { day: DAY, notify: false, jobKey: body.jobKey },
       }),
     ]);
+    const filtered = (await get(`/v1/audit?targetType=summary&targetId=${DAY}`)).json().items;
+    expect(filtered.map((e: { after: { jobKey: string } }) => e.after.jobKey)).toEqual([body.jobKey]);
   });
 
   it('with notify=true sends the day again (once), and a second request sends once more', async () => {
