@@ -15,6 +15,7 @@ import * as operators from './migrations/0014-operators';
 import * as sendGift from './migrations/0015-send-gift';
 import * as lastActivity from './migrations/0016-last-activity';
 import * as consoleSessions from './migrations/0017-console-sessions';
+import * as jobRunsKeyset from './migrations/0018-job-runs-keyset';
 import * as dailySummaries from './migrations/0005-daily-summaries';
 import { ensureMonthlyPartitions, MONTHLY_TABLES, type MonthlyTable } from './partitions';
 
@@ -37,6 +38,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0015-send-gift': sendGift,
   '0016-last-activity': lastActivity,
   '0017-console-sessions': consoleSessions,
+  '0018-job-runs-keyset': jobRunsKeyset,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

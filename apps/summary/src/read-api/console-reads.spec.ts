@@ -397,6 +397,23 @@ describe('GET /v1/jobs pages', () => {
     expect(res.json().error.code).toBe('invalid_query');
   });
 
+  it('reads a page as a range of job_runs_started, with no sort', async () => {
+    const plan = await handle.db.connection().execute(async (conn) => {
+      // The table is tiny here, so a scan would win on cost; what matters is that the index can serve it.
+      await sql`SET enable_seqscan = off`.execute(conn);
+      try {
+        const { rows } = await sql<{ 'QUERY PLAN': string }>`
+          EXPLAIN SELECT id FROM job_runs WHERE (started_at, id) < (timestamptz '2026-11-23T00:06:00Z', 10)
+          ORDER BY started_at DESC, id DESC LIMIT 5`.execute(conn);
+        return rows.map((r) => r['QUERY PLAN']).join('\n');
+      } finally {
+        await sql`RESET enable_seqscan`.execute(conn);
+      }
+    });
+    expect(plan).toContain('job_runs_started');
+    expect(plan).not.toMatch(/\bSort\b/);
+  });
+
   it('is for admins only', async () => {
     expect((await get('/v1/jobs', operatorToken)).statusCode).toBe(403);
   });
