@@ -478,7 +478,7 @@ function viewersChart(day: string, series: ViewerSeries[]): SVGElement {
   const L = 48;
   const B = 24;
   const T = 10;
-  const R = 10;
+  const R = 24;
   const start = Date.parse(`${day}T00:00:00Z`);
   const points = series.reduce((n, se) => n + se.points.filter((p) => p.viewers !== null).length, 0);
   const max = Math.max(1, ...series.flatMap((se) => se.points.map((p) => p.viewers ?? 0)));

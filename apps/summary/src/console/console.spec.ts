@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { InjectOptions } from 'fastify';
 import { pino } from 'pino';
 import { sql } from 'kysely';
 import { createDb, migrateToLatest, type Db } from '@onair/database';
@@ -50,8 +51,7 @@ afterAll(async () => {
   await testDb?.drop();
 });
 
-type Inject = Parameters<SummaryService['server']['app']['inject']>[0];
-const inject = (options: Inject, app = service) => app.server.app.inject(options);
+const inject = (options: InjectOptions, app = service) => app.server.app.inject(options);
 
 async function signIn(token: string, app = service) {
   const response = await inject({ method: 'POST', url: '/console/session', payload: { token } }, app);
@@ -116,7 +116,8 @@ describe('console sign-in', () => {
     const patch = (headers: Record<string, string>) =>
       inject({ method: 'PATCH', url: `/v1/streamers/${id}`, headers: { cookie, ...headers }, payload: { notes: 'from the console' } });
 
-    for (const headers of [{}, { 'x-csrf-token': 'not-the-token' }, { 'x-csrf-token': body.csrfToken.slice(0, -1) + (body.csrfToken.endsWith('A') ? 'B' : 'A') }]) {
+    const wrong: Array<Record<string, string>> = [{}, { 'x-csrf-token': 'not-the-token' }, { 'x-csrf-token': body.csrfToken.slice(0, -1) + (body.csrfToken.endsWith('A') ? 'B' : 'A') }];
+    for (const headers of wrong) {
       const refused = await patch(headers);
       expect(refused.statusCode).toBe(403);
       expect(refused.json()).toEqual({ error: { code: 'csrf_failed', message: expect.any(String) } });

@@ -67,6 +67,8 @@ export interface FakeKickOptions {
   clientSecret?: string;
   /** `expires_in` of issued tokens, in seconds. Default 5184000 (60 days, as seen from Kick). */
   tokenExpiresInS?: number;
+  /** Loopback port to listen on. Default: any free one (tests); `npm run dev` fixes one (tools/dev-kick.ts). */
+  port?: number;
 }
 
 export interface FakeKick {
@@ -360,7 +362,7 @@ export async function startFakeKick(options: FakeKickOptions = {}): Promise<Fake
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as { port: number };
   const base = `http://127.0.0.1:${port}`;
