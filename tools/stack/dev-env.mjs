@@ -16,6 +16,12 @@ export const SERVICES = {
 };
 
 /**
+ * The fake Kick `npm run dev` runs (tools/dev-kick.ts) and points the services at when no Kick app is
+ * configured (KICK_CLIENT_ID unset): onboarding, subscriptions and probing then work offline.
+ */
+export const DEV_KICK = { port: 8089, clientId: 'dev-kick-client-id', clientSecret: 'dev-only-kick-client-secret-0123456789' };
+
+/**
  * Local-only credentials so the platform runs without any setup: a session secret, an admin token, and a
  * Kick webhook key pair (made once in .stack/kick-dev) whose private half `npm run kick:curl` signs with
  * (Kick's real key is never available here). Returns only what `env` does not set already.
@@ -36,5 +42,15 @@ export function devSecrets(env = process.env) {
     LIVEKIT_API_KEY: 'devkey',
     LIVEKIT_API_SECRET: 'dev-only-livekit-secret-0123456789abcdef',
   };
-  return Object.fromEntries(Object.entries(defaults).filter(([k]) => env[k] === undefined));
+  // A real Kick app (KICK_CLIENT_ID set) wins; otherwise the dev fake, base URLs and credentials together.
+  const kick =
+    env.KICK_CLIENT_ID === undefined
+      ? {
+          KICK_API_BASE: `http://127.0.0.1:${DEV_KICK.port}`,
+          KICK_OAUTH_BASE: `http://127.0.0.1:${DEV_KICK.port}`,
+          KICK_CLIENT_ID: DEV_KICK.clientId,
+          KICK_CLIENT_SECRET: DEV_KICK.clientSecret,
+        }
+      : {};
+  return { ...Object.fromEntries(Object.entries(defaults).filter(([k]) => env[k] === undefined)), ...kick };
 }

@@ -4,7 +4,7 @@
 // before (the machine's Postgres, NATS, …) are left alone.
 import fs from 'node:fs';
 import path from 'node:path';
-import { devSecrets, SERVICES } from './dev-env.mjs';
+import { DEV_KICK, devSecrets, SERVICES } from './dev-env.mjs';
 import { ROOT, runWithStack } from './stack.mjs';
 
 const banner = (env) =>
@@ -16,6 +16,8 @@ const banner = (env) =>
     `  ${'postgres'.padEnd(18)} ${env.DATABASE_URL}`,
     `  ${'clickhouse'.padEnd(18)} ${env.CLICKHOUSE_URL || '(disabled)'}`,
     `  ${'soketi (pusher)'.padEnd(18)} http://${env.PUSHER_HOST}:${env.PUSHER_PORT} app ${env.PUSHER_APP_ID} key ${env.PUSHER_APP_KEY}`,
+    `  ${'kick'.padEnd(18)} ${process.env.KICK_CLIENT_ID === DEV_KICK.clientId ? `the dev fake, http://127.0.0.1:${DEV_KICK.port} (channels streamer, quiet)` : process.env.KICK_API_BASE ?? 'https://api.kick.com'}`,
+    `  ${'console'.padEnd(18)} http://127.0.0.1:${SERVICES.summary}/console (token: ADMIN_TOKEN, ${process.env.ADMIN_TOKEN})`,
     '  Another replica of a service: npm run replica -- <service> [n] (port + 100 × n).',
     '  Ctrl-C stops everything started here.',
     '',
