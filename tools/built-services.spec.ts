@@ -76,6 +76,12 @@ describe('built services (dist/, plain node)', () => {
         expect(script.status).toBe(200);
         expect(await script.text()).toBe(readFileSync(join(ROOT, 'dist/apps/realtime-gateway/room-page.js'), 'utf8'));
       }
+      if (service === 'summary') {
+        // The console's script is the one the build wrote (no esbuild at run time).
+        const script = await fetch(`http://127.0.0.1:${port}/console/app.js`);
+        expect(script.status).toBe(200);
+        expect(await script.text()).toBe(readFileSync(join(ROOT, 'dist/apps/summary/console.js'), 'utf8'));
+      }
     } finally {
       const code = await proc.kill('SIGTERM');
       expect(code, proc.output()).toBe(0);
