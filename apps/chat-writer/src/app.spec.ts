@@ -102,6 +102,56 @@ describe('chat-writer', () => {
     expect(await chCount(`message_id = 'dup-1'`)).toBe(1);
   });
 
+  it("moves the streamer's last activity forward per batch, throttled, never back", async () => {
+    await sql`INSERT INTO streamers (id, display_name) VALUES (901, 'talker'), (902, 'quiet')`.execute(db.db);
+    await sql`
+      INSERT INTO streamer_channels (streamer_id, platform, platform_user_id, slug)
+      VALUES (901, 'kick', 'act-1', 'talker'), (901, 'onair', 'room-act', 'talker-room'), (902, 'kick', 'act-2', 'quiet')`.execute(db.db);
+    const activity = async () =>
+      (await sql<{ id: string; at: Date | null; kind: string | null }>`
+        SELECT id, last_activity_at AS at, last_activity_kind AS kind FROM streamers WHERE id IN (901, 902) ORDER BY id`.execute(db.db)).rows.map(
+        (r) => [Number(r.id), r.at?.toISOString() ?? null, r.kind],
+      );
+    // Every message published so far is stored and acked (the activity is recorded before the ack). Before
+    // the dead-letter case, whose poison messages would keep this consumer's ack floor behind.
+    const settled = () =>
+      waitFor(
+        () => env.messaging.jsm.consumers.info(env.topology.chat.stream, env.topology.consumers.chatToPostgres),
+        (info) => info.num_pending === 0 && info.num_ack_pending === 0,
+        { what: 'chat-writer-pg caught up' },
+      );
+    const at = (time: string, channelId: string, id: string, platform = 'kick') =>
+      chatMessage(0, { platform, channelId, messageId: id, sentAt: `2026-11-23T${time}Z`, receivedAt: `2026-11-23T${time}Z` });
+
+    // A burst over 20 s on one channel (several batches) moves its streamer on the first batch stored, and not
+    // again: every later batch is within the throttle (30 s) of it. A channel no streamer owns moves nothing.
+    const burst = Array.from({ length: 2000 }, (_, i) => at(`13:00:${String(Math.floor(i / 100)).padStart(2, '0')}.${String(i % 100).padStart(3, '0')}`, 'act-1', `burst-${i}`));
+    await publishChat(env.messaging, env.topology, [...burst, at('13:30:00.000', 'nobody', 'stray')]);
+    await settled();
+    const [[, first, kind], quiet] = await activity();
+    expect(kind).toBe('chat');
+    expect(first! >= '2026-11-23T13:00:00.000Z' && first! < '2026-11-23T13:00:19.099Z').toBe(true);
+    expect(quiet).toEqual([902, null, null]);
+
+    // Within the throttle of the stored value: left as it is; past it: moved. A first-party room counts.
+    const later = (ms: number) => new Date(Date.parse(first!) + ms).toISOString().slice(11, 23);
+    await publishChat(env.messaging, env.topology, [at(later(29_000), 'room-act', 'room-1', 'onair')]);
+    await settled();
+    expect((await activity())[0]).toEqual([901, first, 'chat']);
+    await publishChat(env.messaging, env.topology, [at('13:01:00.000', 'room-act', 'room-2', 'onair')]);
+    await waitFor(activity, (rows) => rows[0]![1] === '2026-11-23T13:01:00.000Z', { what: 'room chat moved it' });
+
+    // An older message (a redelivery, a late webhook) never moves it back, however far behind.
+    await publishChat(env.messaging, env.topology, [at('11:00:00.000', 'act-1', 'old-1'), at('11:00:00.000', 'act-2', 'old-2')]);
+    await waitFor(activity, (rows) => rows[1]![1] === '2026-11-23T11:00:00.000Z', { what: 'quiet streamer first activity' });
+    await settled();
+    expect(await activity()).toEqual([[901, '2026-11-23T13:01:00.000Z', 'chat'], [902, '2026-11-23T11:00:00.000Z', 'chat']]);
+
+    // A sent time past when ingest received the message counts as received: a wrong clock cannot pin it on top.
+    await publishChat(env.messaging, env.topology, [{ ...at('12:00:00.000', 'act-2', 'future'), sentAt: '2030-01-01T00:00:00.000Z' }]);
+    await waitFor(activity, (rows) => rows[1]![1] === '2026-11-23T12:00:00.000Z', { what: 'clamped to received time' });
+  });
+
   it('dead-letters a message that can never be written, with its reason, and writes the rest of its batch', async () => {
     const subject = env.topology.chat.subject('kick', 'poison');
     await env.messaging.js.publish(subject, '{not json', { msgID: 'poison-1' });

@@ -5,13 +5,23 @@ import { copyChatMessages, ensureMonthlyPartition, insertChatMessages, monthStar
 import type { BatchContext, JsMsg } from '@onair/messaging';
 import { decodeChatBatch, type DecodedRow } from './decode';
 import type { WriterMetrics } from './metrics';
+import { recordChatActivity, type ChannelChat } from './sql/record-chat-activity';
 
 export interface PostgresSinkOptions {
   db: Kysely<any>;
   pool: pg.Pool;
   method: 'unnest' | 'copy';
   metrics: WriterMetrics;
+  /**
+   * Least gap, in ms, between a streamer's stored last activity and a batch's newest message of its channel
+   * for the batch to move it (sql/record-chat-activity.ts). 30 s: the operators' list is at most that much
+   * behind a busy chat, and a hot channel rewrites its streamer row twice a minute instead of every batch.
+   */
+  activityThrottleMs?: number;
 }
+
+/** Channels this process remembers having reported; past this many it starts over (a few MB at most). */
+const MAX_REMEMBERED_CHANNELS = 50_000;
 
 /**
  * Writes chat batches to Postgres. The batch consumer acks only after this resolves, i.e. after the
@@ -34,10 +44,39 @@ export function createPostgresSink(options: PostgresSinkOptions) {
     }
   }
 
+  const throttleMs = options.activityThrottleMs ?? 30_000;
+  // Per channel, its streamer's last activity as the last statement left it (ms; it only moves forward, so
+  // this is a lower bound): a channel whose batch is no more than the throttle newer is left out before any
+  // statement is sent, the same test the statement makes, so a hot channel costs no round trip on most
+  // batches. A channel no streamer owns is remembered at its own newest message. The statement's check
+  // covers what other replicas moved meanwhile.
+  const known = new Map<string, number>();
+
+  /** Moves the streamers' last activity for the channels of the rows written, at most once per throttle. */
+  async function recordActivity(rows: readonly ChatRow[]) {
+    const newest = new Map<string, ChannelChat>();
+    for (const row of rows) {
+      const key = `${row.platform}\u0000${row.channelId}`;
+      const at = Math.min(Date.parse(row.sentAt), Date.parse(row.receivedAt));
+      const seen = newest.get(key);
+      if (!seen || seen.at.getTime() < at) newest.set(key, { platform: row.platform, channelId: row.channelId, at: new Date(at) });
+    }
+    const due = [...newest].filter(([key, c]) => c.at.getTime() - (known.get(key) ?? -Infinity) > throttleMs);
+    if (due.length === 0) return;
+    const stored = await recordChatActivity(options.db, due.map(([, c]) => c), throttleMs);
+    if (known.size + due.length > MAX_REMEMBERED_CHANNELS) known.clear();
+    for (const [key, c] of due) known.set(key, c.at.getTime());
+    for (const s of stored) {
+      const key = `${s.platform}\u0000${s.channelId}`;
+      if (s.lastActivityAt) known.set(key, s.lastActivityAt.getTime());
+      else known.delete(key);
+    }
+  }
+
   return async function handle(batch: JsMsg[], context: BatchContext): Promise<void> {
     const decoded = await decodeChatBatch(batch, context);
     if (decoded.length === 0) return;
-    const rows = decoded.map((d) => d.row);
+    let rows = decoded.map((d) => d.row);
     await ensurePartitions(rows);
     const stop = seconds.labels('postgres').startTimer();
     try {
@@ -45,9 +84,11 @@ export function createPostgresSink(options: PostgresSinkOptions) {
     } catch (error) {
       if (isTransient(error)) throw error;
       // One bad row fails the whole statement; write row by row to find it and keep the rest.
+      rows = [];
       for (const { msg, row } of decoded) {
         try {
           written.labels('postgres').inc(await write([row]));
+          rows.push(row);
         } catch (rowError) {
           if (isTransient(rowError)) throw rowError;
           await context.deadLetter(msg, `postgres refused the row: ${(rowError as Error).message}`);
@@ -56,6 +97,8 @@ export function createPostgresSink(options: PostgresSinkOptions) {
     } finally {
       stop();
     }
+    // After the rows are stored: a failure here redelivers the batch, whose rows then collide and are dropped.
+    await recordActivity(rows);
   };
 }
 
