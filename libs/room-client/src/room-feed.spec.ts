@@ -8,6 +8,8 @@ import { chatItems, chatRow, createRoomFeed, type ChatItem, type ChannelLike, ty
  */
 const history: ChatItem[] = [];
 const requests: string[] = [];
+/** Run once each after a history request has been answered (a message reaching the gateway's history late). */
+const afterAnswer: Array<() => void> = [];
 let server: Server;
 let gatewayUrl: string;
 
@@ -30,6 +32,7 @@ beforeAll(async () => {
     }
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify({ items, next: items.at(-1)?.seq ?? (after !== null ? Number(after) : (history.at(-1)?.seq ?? 0)), before: items[0]?.seq ?? null, more }));
+    afterAnswer.shift()?.();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   gatewayUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
@@ -127,6 +130,65 @@ describe('createRoomFeed', () => {
     expect(feed.gaps()).toEqual([]);
     feed.close();
   });
+
+  it('asks again when the page lacks the message the event named (the history read trailed the fan-out), never leaving a silent hole', async () => {
+    // Seen in bench:realtime's reconnect storm: after a reconnect the first event named 6208 as its previous
+    // message; the catch-up page (a read shared with one begun earlier) ended at 6167 with more=false, and the
+    // feed went on with 6168..6208 missing and no gap recorded.
+    history.length = 0;
+    history.push(item(5));
+    requests.length = 0;
+    const s = socket();
+    const feed = createRoomFeed({ pusher: s.pusher, roomId: 'r', gatewayUrl, reconnectJitterMs: 0, onChange: () => undefined });
+    s.emit('pusher:subscription_succeeded');
+    await feed.idle();
+    // 7 and 9 were sent while the socket was away; the history holds 7 only when first asked, 9 just after.
+    history.push(item(7));
+    afterAnswer.push(() => history.push(item(9)));
+    s.chat([11], 9);
+    await settle(feed);
+    expect(feed.messages().map((m) => m.seq)).toEqual([5, 7, 9, 11]);
+    expect(requests).toEqual(['?limit=50', '?after=5&limit=200', '?after=7&limit=200']);
+    expect(feed.gaps()).toEqual([]);
+    feed.close();
+  });
+
+  it('records no gap when the backfill page reaches the live events, however many follow', async () => {
+    history.length = 0;
+    history.push(item(5));
+    requests.length = 0;
+    const s = socket();
+    const feed = createRoomFeed({ pusher: s.pusher, roomId: 'r', gatewayUrl, maxBackfill: 3, onChange: () => undefined });
+    s.emit('pusher:subscription_succeeded');
+    await feed.idle();
+    history.push(...[7, 9, 11, 13, 15].map(item)); // 11 on was received live
+    s.chat([11], 9);
+    s.chat([13], 11);
+    s.chat([15], 13);
+    await settle(feed);
+    expect(requests).toEqual(['?limit=50', '?after=5&limit=3']); // [7, 9, 11], more
+    expect(feed.messages().map((m) => m.seq)).toEqual([5, 7, 9, 11, 13, 15]);
+    expect(feed.gaps()).toEqual([]);
+    feed.close();
+  });
+
+  it('marks the hole as a gap when the named message never comes', async () => {
+    history.length = 0;
+    history.push(item(5));
+    requests.length = 0;
+    const s = socket();
+    const feed = createRoomFeed({ pusher: s.pusher, roomId: 'r', gatewayUrl, reconnectJitterMs: 0, onChange: () => undefined });
+    s.emit('pusher:subscription_succeeded');
+    await feed.idle();
+    history.push(item(7));
+    s.chat([11], 9); // 9 is never in the history (retention, say)
+    await settle(feed);
+    expect(feed.messages().map((m) => m.seq)).toEqual([5, 7, 11]);
+    // One ask and four more, 250 + 500 + 1000 + 2000 ms apart.
+    expect(requests).toEqual(['?limit=50', '?after=5&limit=200', ...Array.from({ length: 4 }, () => '?after=7&limit=200')]);
+    expect(feed.gaps()).toEqual([{ after: 7, before: 11 }]);
+    feed.close();
+  }, 10_000);
 
   it('after missing 2,000 messages asks for at most one page, then jumps to the newest and marks the hole', async () => {
     history.length = 0;

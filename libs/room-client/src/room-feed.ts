@@ -131,6 +131,13 @@ interface HistoryPage {
   more?: boolean;
 }
 
+/**
+ * A catch-up whose page lacks the message that prompted it asks again this many times, after 250, 500, 1000
+ * and 2000 ms: the gateway's history trails its own fan-out by its read time, seconds at worst in a storm.
+ */
+const PREV_RETRIES = 4;
+const PREV_RETRY_MS = 250;
+
 export function createRoomFeed(options: RoomFeedOptions): RoomFeed {
   let keep = options.keep ?? 500;
   const historySize = options.history ?? 50;
@@ -150,6 +157,8 @@ export function createRoomFeed(options: RoomFeedOptions): RoomFeed {
   let subscribedOnce = false;
   let closed = false;
   let backfilling: Promise<void> = Promise.resolve();
+  /** Catch-ups waiting to ask again (see catchUp), with how to cut the wait short on close. */
+  const retries = new Map<Promise<void>, () => void>();
 
   const highestSeen = (): number => (list.length > 0 ? list[list.length - 1]!.seq : floor);
   const skipped = (seq: number) => seq <= floor || gaps.some((g) => seq > g.after && seq < g.before);
@@ -199,15 +208,43 @@ export function createRoomFeed(options: RoomFeedOptions): RoomFeed {
    * What was missed after `after`: one request for at most `maxBackfill` messages. When more follow, the
    * feed does not walk them: it takes the newest page (a second request, unless live events already cover
    * the end, `until`) and records the hole between.
+   *
+   * `prev` is the message an event said came before it (the reason for this catch-up): it exists, so a page
+   * that ends without it and says nothing more follows was read before the gateway had it (its history
+   * tail trails its fan-out, and an identical read already in flight is shared). The feed asks again for
+   * what is still missing, after PREV_RETRY_MS doubling, and after the last try marks the hole as a gap
+   * rather than leave it silently.
    */
-  const catchUp = (after: number, until?: number) =>
+  const catchUp = (after: number, until?: number, prev?: number, attempt = 0): Promise<void> =>
     queue(async () => {
       const page = await get(`after=${after}&limit=${maxBackfill}`);
       merge(page.items);
-      if (!page.more) return;
+      if (!page.more) {
+        if (prev === undefined || seen.has(prev) || skipped(prev)) return;
+        const from = lastBelow(prev);
+        if (attempt < PREV_RETRIES) {
+          let stop = () => undefined as void;
+          const waited = new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, PREV_RETRY_MS * 2 ** attempt);
+            stop = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+          const retry: Promise<void> = waited
+            .then(() => (closed ? undefined : catchUp(from, until, prev, attempt + 1)))
+            .finally(() => retries.delete(retry));
+          retries.set(retry, stop);
+          return;
+        }
+        gaps.push({ after: from, before: until ?? prev + 1 });
+        if (!closed) options.onChange(list);
+        return;
+      }
       const last = page.items.at(-1)?.seq ?? after;
       if (until !== undefined) {
-        gaps.push({ after: last, before: until });
+        // A page that reached the live events left no hole (more = the live ones after it).
+        if (until > last + 1) gaps.push({ after: last, before: until });
       } else {
         const newest = await loadNewest();
         const first = newest.items[0]?.seq;
@@ -217,12 +254,18 @@ export function createRoomFeed(options: RoomFeedOptions): RoomFeed {
       if (!closed) options.onChange(list);
     });
 
+  /** The newest message held below `seq` (the floor when none): where a catch-up for `seq` starts. */
+  const lastBelow = (seq: number) => {
+    let at = list.length - 1;
+    while (at >= 0 && list[at]!.seq >= seq) at--;
+    return at >= 0 ? list[at]!.seq : floor;
+  };
+
   const onChat = (payload: ChatEventPayload) => {
     const first = payload.seq[0];
     if (opened && payload.prev !== undefined && !skipped(payload.prev) && !seen.has(payload.prev)) {
       // The sender says the room had a message we never got (dropped while we were away, or not yet here).
-      const before = list.filter((m) => m.seq < payload.prev!);
-      catchUp(before.length > 0 ? before[before.length - 1]!.seq : floor, first);
+      void catchUp(lastBelow(payload.prev), first, payload.prev);
     }
     merge(chatItems(payload));
   };
@@ -278,10 +321,12 @@ export function createRoomFeed(options: RoomFeedOptions): RoomFeed {
       do {
         current = backfilling;
         await current;
-      } while (current !== backfilling);
+        await Promise.all(retries.keys());
+      } while (current !== backfilling || retries.size > 0);
     },
     close() {
       closed = true;
+      for (const stop of retries.values()) stop();
       channel.unbind('chat', onChat);
       channel.unbind('pusher:subscription_succeeded', onSubscribed);
       options.pusher.unsubscribe(channelName);
