@@ -110,7 +110,7 @@ describe('chat-writer', () => {
     const activity = async () =>
       (await sql<{ id: string; at: Date | null; kind: string | null }>`
         SELECT id, last_activity_at AS at, last_activity_kind AS kind FROM streamers WHERE id IN (901, 902) ORDER BY id`.execute(db.db)).rows.map(
-        (r) => [Number(r.id), r.at?.toISOString() ?? null, r.kind],
+        (r): [number, string | null, string | null] => [Number(r.id), r.at?.toISOString() ?? null, r.kind],
       );
     // Every message published so far is stored and acked (the activity is recorded before the ack). Before
     // the dead-letter case, whose poison messages would keep this consumer's ack floor behind.
@@ -120,7 +120,7 @@ describe('chat-writer', () => {
         (info) => info.num_pending === 0 && info.num_ack_pending === 0,
         { what: 'chat-writer-pg caught up' },
       );
-    const at = (time: string, channelId: string, id: string, platform = 'kick') =>
+    const at = (time: string, channelId: string, id: string, platform: 'kick' | 'onair' = 'kick') =>
       chatMessage(0, { platform, channelId, messageId: id, sentAt: `2026-11-23T${time}Z`, receivedAt: `2026-11-23T${time}Z` });
 
     // A burst over 20 s on one channel (several batches) moves its streamer on the first batch stored, and not
@@ -128,7 +128,7 @@ describe('chat-writer', () => {
     const burst = Array.from({ length: 2000 }, (_, i) => at(`13:00:${String(Math.floor(i / 100)).padStart(2, '0')}.${String(i % 100).padStart(3, '0')}`, 'act-1', `burst-${i}`));
     await publishChat(env.messaging, env.topology, [...burst, at('13:30:00.000', 'nobody', 'stray')]);
     await settled();
-    const [[, first, kind], quiet] = await activity();
+    const [[, first, kind], quiet] = (await activity()) as [[number, string | null, string | null], unknown];
     expect(kind).toBe('chat');
     expect(first! >= '2026-11-23T13:00:00.000Z' && first! < '2026-11-23T13:00:19.099Z').toBe(true);
     expect(quiet).toEqual([902, null, null]);
