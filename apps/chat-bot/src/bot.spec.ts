@@ -250,3 +250,37 @@ describe('API', () => {
     expect(badSettings.statusCode).toBe(422);
   });
 });
+
+describe("a streamer's last activity", () => {
+  it('moves forward on a non-chat Kick webhook (not on events the services publish), throttled, never back', async () => {
+    await sql`INSERT INTO streamers (id, display_name) VALUES (701, 'followed')`.execute(db.db);
+    await sql`INSERT INTO streamer_channels (streamer_id, platform, platform_user_id, slug) VALUES (701, 'kick', '7001', 'followed')`.execute(db.db);
+    const activity = async () =>
+      (await sql<{ at: Date | null; kind: string | null }>`
+        SELECT last_activity_at AS at, last_activity_kind AS kind FROM streamers WHERE id = 701`.execute(db.db)).rows[0]!;
+    const event = (eventId: string, type: string, at: number) => ({
+      platform: 'kick' as const,
+      eventId,
+      type,
+      channelId: '7001',
+      receivedAt: new Date(at).toISOString(),
+      data: { broadcaster: { user_id: 7001 } },
+    });
+
+    // The bot's own clip event is on the same stream: not a webhook.
+    await publishEvent(env.messaging, env.topology, event('own-clip', 'clip.created', T0 + 3_600_000));
+    await caughtUp();
+    expect(await activity()).toEqual({ at: null, kind: null });
+
+    await publishEvent(env.messaging, env.topology, event('follow-1', 'channel.followed', T0 + 60_000));
+    await waitFor(activity, (a) => a.at?.getTime() === T0 + 60_000, { what: 'follow recorded' });
+    expect((await activity()).kind).toBe('webhook');
+    // Within 30 s of the stored value: left as it is; an older one never moves it back; past 30 s: moved.
+    await publishEvent(env.messaging, env.topology, event('sub-1', 'channel.subscription.new', T0 + 80_000));
+    await publishEvent(env.messaging, env.topology, event('follow-0', 'channel.followed', T0));
+    await caughtUp();
+    expect((await activity()).at).toEqual(new Date(T0 + 60_000));
+    await publishEvent(env.messaging, env.topology, event('gift-1', 'kicks.gifted', T0 + 120_000));
+    await waitFor(activity, (a) => a.at?.getTime() === T0 + 120_000, { what: 'gift recorded' });
+  });
+});

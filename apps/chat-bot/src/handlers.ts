@@ -1,11 +1,12 @@
 import type { Kysely } from 'kysely';
-import { ChatMessage, compileValidator, PlatformEvent } from '@onair/contracts';
+import { ChatMessage, compileValidator, isKickEventType, PlatformEvent } from '@onair/contracts';
 import { decodeBatch, type BatchContext, type JsMsg } from '@onair/messaging';
 import { COMMAND_PREFIX_BYTE, parseClipCommand } from './command';
 import { decideCommand } from './decide';
 import { recordStreamEnd, recordStreamStart } from './live-streams';
 import type { BotMetrics } from './metrics';
 import type { BotIdentity, Outbox } from './outbox';
+import { recordWebhookActivity, type ChannelWebhook } from './sql/record-webhook-activity';
 
 const chatValidator = compileValidator(ChatMessage);
 /** Deliveries for which a command with no known stream waits for the stream's start event. */
@@ -55,9 +56,30 @@ export function createChatHandler(deps: HandlerDeps) {
 }
 
 /** Stream starts and ends, from Kick's `livestream.status.updated` and LiveKit's room events; the rest is skipped. */
-export function createEventsHandler(deps: Pick<HandlerDeps, 'db'>) {
+/**
+ * The events consumer's handler: stream starts and ends place clips; and every platform webhook in the batch
+ * (Kick's events, LiveKit's room events) moves its streamer's last activity forward, once per batch.
+ *
+ * Webhook activity is recorded here because this consumer already reads the whole events stream, unfiltered,
+ * with Postgres at hand: one more statement per batch, no new durable consumer, contract or process. The
+ * gifts service reads only `kicks.gifted`; the gateway reads everything but has no Postgres; a consumer in
+ * summary would be a fourth reader of the same stream for one UPDATE. Events the services publish
+ * themselves (clips, gifts, presence counts) are not webhooks and do not count.
+ */
+export function createEventsHandler(deps: Pick<HandlerDeps, 'db'> & {
+  /** Least gap, in ms, between a streamer's stored last activity and a newer webhook for it to move (30 s). */
+  activityThrottleMs?: number;
+}) {
+  const throttleMs = deps.activityThrottleMs ?? 30_000;
   return async function handleEvents(batch: JsMsg[], context: BatchContext): Promise<void> {
+    const webhooks = new Map<string, ChannelWebhook>();
     for (const { value: event } of await decodeBatch(batch, eventValidator, context, 'PlatformEvent')) {
+      if (isWebhook(event)) {
+        const key = `${event.platform}\u0000${event.channelId}`;
+        const at = new Date(event.receivedAt);
+        const seen = webhooks.get(key);
+        if (!seen || seen.at < at) webhooks.set(key, { platform: event.platform, channelId: event.channelId, at });
+      }
       const data = event.data as Record<string, unknown>;
       if (event.type === 'livestream.status.updated') {
         const startedAt = parseTime(data['started_at']) ?? new Date(event.receivedAt);
@@ -70,7 +92,13 @@ export function createEventsHandler(deps: Pick<HandlerDeps, 'db'>) {
         else await recordStreamEnd(deps.db, event.platform, event.channelId, at);
       }
     }
+    await recordWebhookActivity(deps.db, [...webhooks.values()], throttleMs);
   };
+}
+
+/** Kick's webhooks (chat goes to the chat stream) and LiveKit's, as ingest publishes them. */
+function isWebhook(event: PlatformEvent): boolean {
+  return (event.platform === 'kick' && isKickEventType(event.type)) || (event.platform === 'onair' && event.type.startsWith('livekit.'));
 }
 
 function parseTime(value: unknown): Date | undefined {
