@@ -432,3 +432,31 @@ describe('concurrent onboarding', () => {
     expect(events(5001)).toEqual(ALL);
   });
 });
+
+describe("a streamer's last activity", () => {
+  it("moves to an operator write's time, never back, and orders the list", async () => {
+    const { rows } = await sql<{ id: string }>`SELECT streamer_id AS id FROM streamer_channels WHERE slug = 'alpha'`.execute(handle.db);
+    const alpha = Number(rows[0]!.id);
+    clock = new Date('2026-11-23T16:00:00Z');
+    expect((await call('PATCH', `/v1/streamers/${alpha}`, { notes: 'seen at four' })).statusCode).toBe(200);
+    expect((await call('GET', `/v1/streamers/${alpha}`)).json()).toMatchObject({
+      lastActivityAt: '2026-11-23T16:00:00.000Z',
+      lastActivity: { at: '2026-11-23T16:00:00.000Z', kind: 'operator' },
+    });
+    const page = (await call('GET', '/v1/streamers?limit=2')).json();
+    expect(page.items[0]).toMatchObject({ id: alpha, lastActivityAt: '2026-11-23T16:00:00.000Z', lastActivity: { kind: 'operator' } });
+    expect(page.items[1].lastActivityAt < '2026-11-23T16:00:00.000Z').toBe(true);
+
+    // Chat newer than a later write with an older clock (another replica's): the write leaves it.
+    await sql`UPDATE streamers SET last_activity_at = '2026-11-23T17:00:00Z', last_activity_kind = 'chat' WHERE id = ${alpha}`.execute(handle.db);
+    clock = new Date('2026-11-23T16:30:00Z');
+    expect((await call('PATCH', `/v1/streamers/${alpha}`, { notes: 'seen at half past four' })).statusCode).toBe(200);
+    expect((await call('GET', `/v1/streamers/${alpha}`)).json().lastActivity).toEqual({ at: '2026-11-23T17:00:00.000Z', kind: 'chat' });
+    // Another streamer's write at a later time puts it first.
+    const other = page.items[1].id as number;
+    clock = new Date('2026-11-23T18:00:00Z');
+    expect((await call('PATCH', `/v1/streamers/${other}`, { notes: 'now' })).statusCode).toBe(200);
+    const after = (await call('GET', '/v1/streamers?limit=2')).json();
+    expect(after.items.map((i: { id: number }) => i.id)).toEqual([other, alpha]);
+  });
+});
