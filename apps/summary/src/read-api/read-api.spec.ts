@@ -27,8 +27,14 @@ beforeAll(async () => {
   await sql`
     INSERT INTO probe_schedule (channel_id, next_probe_at, last_probed_at, last_is_live)
     SELECT id, now(), timestamptz '2026-11-23T12:00:00Z' + make_interval(mins => id::int), id % 3 = 0 FROM streamer_channels`.execute(handle.db);
-  // What the prober records when it sees a channel live.
-  await sql`UPDATE streamers SET last_live_at = timestamptz '2026-11-23T12:00:00Z' + make_interval(mins => id::int) WHERE id % 3 = 0`.execute(handle.db);
+  // What the prober records when it sees a channel live (its last activity too, migration 0016) …
+  await sql`
+    UPDATE streamers SET last_live_at = timestamptz '2026-11-23T12:00:00Z' + make_interval(mins => id::int),
+                         last_activity_at = timestamptz '2026-11-23T12:00:00Z' + make_interval(mins => id::int), last_activity_kind = 'live'
+    WHERE id % 3 = 0`.execute(handle.db);
+  // … and, newer than any sighting, chat in streamer 10's channel (chat-writer) and an operator's write about streamer 3.
+  await sql`UPDATE streamers SET last_activity_at = '2026-11-23T12:50:00Z', last_activity_kind = 'chat' WHERE id = 10`.execute(handle.db);
+  await sql`UPDATE streamers SET last_activity_at = '2026-11-23T13:00:00Z', last_activity_kind = 'operator' WHERE id = 3`.execute(handle.db);
   service = buildApp({
     logger: pino({ level: 'silent' }),
     registry: createMetricsRegistry('summary'),
@@ -83,10 +89,16 @@ describe('read API', () => {
     expect((await get('/v1/streamers?q=_')).json().total).toBe(0);
   });
 
-  it('sorts by last activity, most recent first, never-live last', async () => {
-    const page = (await get('/v1/streamers?limit=3')).json();
-    expect(page.items.map((i: { id: number }) => i.id)).toEqual([45, 42, 39]);
-    expect(page.items[0].lastActivityAt).toBe('2026-11-23T12:45:00.000Z');
+  it('sorts by last activity (live, chat, webhook or operator, the newest), most recent first, never-active last', async () => {
+    const page = (await get('/v1/streamers?limit=4')).json();
+    expect(page.items.map((i: { id: number }) => i.id)).toEqual([3, 10, 45, 42]);
+    expect(page.items.map((i: { lastActivity: unknown }) => i.lastActivity)).toEqual([
+      { at: '2026-11-23T13:00:00.000Z', kind: 'operator' },
+      { at: '2026-11-23T12:50:00.000Z', kind: 'chat' },
+      { at: '2026-11-23T12:45:00.000Z', kind: 'live' },
+      { at: '2026-11-23T12:42:00.000Z', kind: 'live' },
+    ]);
+    expect(page.items[2].lastActivityAt).toBe('2026-11-23T12:45:00.000Z');
     const tail = (await get('/v1/streamers?limit=1&offset=44')).json();
     expect(tail.items[0].lastActivityAt).toBeNull();
   });
@@ -148,6 +160,8 @@ describe('read API', () => {
   it('shows one streamer with its channels, and 404 for an unknown one', async () => {
     const res = (await get('/v1/streamers/3')).json();
     expect(res).toMatchObject({ id: 3, displayName: 'Streamer 03', status: 'active', channels: [{ id: 3, platform: 'kick', platformUserId: '9003', slug: 'chan3', live: true, latestProbe: null, lastChatAt: null }] });
+    expect(res).toMatchObject({ lastActivityAt: '2026-11-23T13:00:00.000Z', lastActivity: { at: '2026-11-23T13:00:00.000Z', kind: 'operator' } });
+    expect((await get('/v1/streamers/1')).json()).toMatchObject({ lastActivityAt: null, lastActivity: null });
     const missing = await get('/v1/streamers/999');
     expect(missing.statusCode).toBe(404);
     expect(missing.json().error.code).toBe('not_found');

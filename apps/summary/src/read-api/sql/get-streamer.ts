@@ -1,8 +1,10 @@
 import { sql, type Kysely } from 'kysely';
+import { lastActivityOf, type LastActivity } from './list-streamers';
 
 /**
- * A streamer with each channel's live status, latest probe and last chat message time. `assignedTo`
- * limits it to one operator's streamers (another's is answered as absent).
+ * A streamer with its last activity (as the list sorts by it) and each channel's live status, latest probe
+ * and last chat message time. `assignedTo` limits it to one operator's streamers (another's is answered as
+ * absent).
  */
 export async function getStreamer(db: Kysely<any>, id: number, assignedTo?: number) {
   const { rows: streamers } = await sql<{
@@ -12,8 +14,10 @@ export async function getStreamer(db: Kysely<any>, id: number, assignedTo?: numb
     created_at: Date;
     notes: string;
     assigned_operator_id: string | null;
+    last_activity_at: Date | null;
+    last_activity_kind: LastActivity['kind'] | null;
   }>`
-    SELECT id, display_name, status, created_at, notes, assigned_operator_id FROM streamers
+    SELECT id, display_name, status, created_at, notes, assigned_operator_id, last_activity_at, last_activity_kind FROM streamers
     WHERE id = ${id} AND (${assignedTo ?? null}::bigint IS NULL OR assigned_operator_id = ${assignedTo ?? null}::bigint)`.execute(db);
   const streamer = streamers[0];
   if (!streamer) return undefined;
@@ -45,6 +49,7 @@ export async function getStreamer(db: Kysely<any>, id: number, assignedTo?: numb
     createdAt: streamer.created_at.toISOString(),
     notes: streamer.notes,
     assignedOperatorId: streamer.assigned_operator_id === null ? null : Number(streamer.assigned_operator_id),
+    ...lastActivityOf(streamer.last_activity_at, streamer.last_activity_kind),
     channels: channels.map((c) => ({
       id: Number(c.id),
       platform: c.platform,

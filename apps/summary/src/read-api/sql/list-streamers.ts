@@ -5,8 +5,19 @@ export interface StreamerListItem {
   displayName: string;
   status: string;
   channels: Array<{ id: number; platform: string; slug: string }>;
-  /** Last time a channel of the streamer was seen live by the prober (`streamers.last_live_at`). */
+  /**
+   * The streamer's last activity (`streamers.last_activity_at`, migration 0016): the newest of a live
+   * sighting, a chat message, a platform webhook and an operator's write; null when none was ever seen.
+   */
   lastActivityAt: string | null;
+  /** The same instant with what it was; null when none. */
+  lastActivity: LastActivity | null;
+}
+
+/** What a streamer last did, and when. Chat and webhooks are kept at most 30 s behind (their throttle). */
+export interface LastActivity {
+  at: string;
+  kind: 'live' | 'chat' | 'webhook' | 'operator';
 }
 
 /**
@@ -15,7 +26,7 @@ export interface StreamerListItem {
  * page's rows only: building it for every streamer and then cutting the page was most of the cost
  * (bench:summary, p99 120 ms → 32 ms over 10,000 streamers). `q` matches the display name or a channel
  * slug, case-insensitively, as an id set (a UNION of two ILIKE filters, each served by a trigram index);
- * `sort` is by last activity (`last_live_at`, most recent first, never-live last) or by name, both
+ * `sort` is by last activity (`last_activity_at`, most recent first, never-active last) or by name, both
  * indexed. Ties break on id so pages never overlap or skip.
  */
 export async function listStreamers(
@@ -24,7 +35,7 @@ export async function listStreamers(
 ): Promise<{ total: number; items: StreamerListItem[] }> {
   const pattern = options.q ? `%${options.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
   const assignedTo = options.assignedTo ?? null;
-  const inner = options.sort === 'name' ? sql`s.display_name, s.id` : sql`s.last_live_at DESC NULLS LAST, s.id`;
+  const inner = options.sort === 'name' ? sql`s.display_name, s.id` : sql`s.last_activity_at DESC NULLS LAST, s.id`;
   const outer = options.sort === 'name' ? sql`display_name, id` : sql`last_activity DESC NULLS LAST, id`;
   const filter = pattern === null
     ? sql`true`
@@ -37,9 +48,11 @@ export async function listStreamers(
     status: string;
     channels: Array<{ id: number; platform: string; slug: string }>;
     last_activity: Date | null;
+    last_activity_kind: LastActivity['kind'] | null;
   }>`
     WITH page AS (
-      SELECT count(*) OVER ()::int AS total, s.id, s.display_name, s.status, s.last_live_at AS last_activity
+      SELECT count(*) OVER ()::int AS total, s.id, s.display_name, s.status,
+             s.last_activity_at AS last_activity, s.last_activity_kind
       FROM streamers s
       WHERE ${filter} AND (${assignedTo}::bigint IS NULL OR s.assigned_operator_id = ${assignedTo}::bigint)
       ORDER BY ${inner}
@@ -58,9 +71,16 @@ export async function listStreamers(
       displayName: r.display_name,
       status: r.status,
       channels: r.channels,
-      lastActivityAt: r.last_activity ? new Date(r.last_activity).toISOString() : null,
+      ...lastActivityOf(r.last_activity, r.last_activity_kind),
     })),
   };
+}
+
+/** `lastActivityAt` and `lastActivity` from the two columns (a row given an instant by hand, without a kind, has only the instant). */
+export function lastActivityOf(at: Date | null, kind: LastActivity['kind'] | null): Pick<StreamerListItem, 'lastActivityAt' | 'lastActivity'> {
+  if (!at) return { lastActivityAt: null, lastActivity: null };
+  const iso = new Date(at).toISOString();
+  return { lastActivityAt: iso, lastActivity: kind ? { at: iso, kind } : null };
 }
 
 /** The total when the page is past the end (the window count has no row to ride on). */
