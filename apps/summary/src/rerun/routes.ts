@@ -3,7 +3,7 @@ import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { HttpError, isCalendarDay } from '@onair/service-kit';
-import { insertAudit, type AuditEntry } from '../audit/sql/insert-audit';
+import { insertAudit } from '../audit/sql/insert-audit';
 import { requireAdmin } from '../operators/principal';
 import { RerunBody, RerunResponse } from '../read-api/schemas';
 import { RERUN_JOB, rerunPeriodKey } from './rerun-key';
@@ -48,9 +48,8 @@ export function registerRerunRoutes(api: FastifyInstance, deps: RerunRouteDeps):
       await deps.db.transaction().execute(async (tx) => {
         await insertAudit(tx, principal, now, {
           action: 'summary.rerun',
-          // audit_log.target_type is free text (no CHECK); AuditEntry's union names only the streamer and
-          // operator targets so far. A rerun's target is the day's summary.
-          targetType: 'summary' as AuditEntry['targetType'],
+          // A rerun's target is the day's summary.
+          targetType: 'summary',
           targetId: day,
           before: null,
           after: { day, notify, jobKey },

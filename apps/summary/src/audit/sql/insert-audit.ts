@@ -3,7 +3,8 @@ import type { Principal } from '../../operators/principal';
 
 export interface AuditEntry {
   action: string;
-  targetType: 'streamer' | 'operator';
+  /** `summary`: a day's summary (targetId the day), what a rerun request names. */
+  targetType: 'streamer' | 'operator' | 'summary';
   targetId: number | string;
   before: unknown;
   after: unknown;
