@@ -172,6 +172,8 @@ describe('operators console', () => {
     await page.waitForFunction(() => /^#\/streamers\/\d+$/.test(location.hash));
     streamerId = Number((await page.evaluate(() => location.hash)).split('/')[2]);
     await expect.poll(() => page.textContent('#detail h2')).toBe(SLUG);
+    // Adding it was the newest activity: an operator's write.
+    expect(await page.textContent(`#streamer-list a[data-id="${streamerId}"] .when`)).toContain('operator');
 
     const subscribed = kick.subscriptions(BROADCASTER).map((s) => s.event).sort();
     expect(subscribed).toEqual(expect.arrayContaining(['chat.message.sent', 'kicks.gifted', 'livestream.status.updated']));

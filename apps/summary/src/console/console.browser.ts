@@ -23,6 +23,8 @@ interface StreamerListItem {
   status: string;
   channels: Array<{ id: number; platform: string; slug: string }>;
   lastActivityAt: string | null;
+  /** What it was: a live sighting, chat, a webhook or an operator's write. */
+  lastActivity?: { at: string; kind: string } | null;
 }
 interface Channel {
   id: number;
@@ -41,6 +43,7 @@ interface Streamer {
   notes: string;
   assignedOperatorId: number | null;
   lastActivityAt?: string | null;
+  lastActivity?: { at: string; kind: string } | null;
   channels: Channel[];
 }
 interface ViewerSeries {
@@ -122,6 +125,11 @@ function s(tag: string, attrs: Record<string, string | number> = {}, ...children
 }
 const number = (n: number | null | undefined, digits = 0) => (n === null || n === undefined ? '–' : n.toLocaleString('en-US', { maximumFractionDigits: digits }));
 const utc = (iso: string | null) => (iso ? iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, '') : '–');
+/** "chat 5 min ago": the kind of the newest activity, when the API names it, and how long ago. */
+function activity(item: { lastActivityAt?: string | null; lastActivity?: { kind: string } | null }): string {
+  const when = ago(item.lastActivityAt ?? null);
+  return item.lastActivity && item.lastActivityAt ? `${item.lastActivity.kind} ${when}` : when;
+}
 function ago(iso: string | null): string {
   if (!iso) return 'no activity yet';
   const s = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
@@ -265,7 +273,7 @@ function renderList() {
         { href: `#/streamers/${st.id}`, 'data-id': String(st.id), 'aria-current': st.id === selected ? 'true' : undefined },
         h('span', { class: 'name' }, st.displayName),
         h('span', { class: `badge ${st.status}` }, st.status),
-        h('span', { class: 'when' }, `${st.channels.map((c) => `${c.platform}/${c.slug}`).join(', ') || 'no channel'} · ${ago(st.lastActivityAt)}`),
+        h('span', { class: 'when' }, `${st.channels.map((c) => `${c.platform}/${c.slug}`).join(', ') || 'no channel'} · ${activity(st)}`),
       ),
     ),
   );
@@ -400,7 +408,7 @@ async function showDetail(id: number, day: string | null) {
         ? `${probe.isLive ? `${number(probe.viewerCount)} viewers` : 'offline'} at the last probe (${utc(probe.ts)} UTC)${probe.title ? ` · ${probe.title}` : ''}${probe.category ? ` · ${probe.category}` : ''}`
         : 'Not probed yet.',
       h('br'),
-      h('small', {}, `Channels: ${streamer.channels.map((c) => `${c.platform}/${c.slug} (${c.platformUserId})`).join(', ') || 'none'} · added ${utc(streamer.createdAt)} UTC · last activity ${ago(streamer.lastActivityAt ?? null)}`),
+      h('small', {}, `Channels: ${streamer.channels.map((c) => `${c.platform}/${c.slug} (${c.platformUserId})`).join(', ') || 'none'} · added ${utc(streamer.createdAt)} UTC · last activity: ${activity(streamer)}`),
     ),
     actions,
     h('h3', {}, 'Viewers per minute'),
