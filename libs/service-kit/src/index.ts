@@ -5,6 +5,7 @@ export { createLogger } from './logger';
 export type { Logger, LoggerConfig } from './logger';
 export { createMetricsRegistry, registerOnce } from './metrics';
 export { createHttpServer, describeError, requireBearer } from './http';
+export { browserScript, bundleBrowserScript } from './browser-script';
 export type { HttpServer, HttpServerConfig, HttpServerOptions, ReadinessCheck } from './http';
 export { createShutdown, handleSignals } from './shutdown';
 export type { Shutdown, ShutdownStep } from './shutdown';

@@ -1,8 +1,6 @@
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
-import { HttpError } from '@onair/service-kit';
+import { browserScript, HttpError } from '@onair/service-kit';
 import { parseRoomId } from '@onair/contracts';
 
 export interface RoomPageOptions {
@@ -12,28 +10,15 @@ export interface RoomPageOptions {
   giftsUrl?: string;
 }
 
-const SCRIPT = fileURLToPath(new URL('./room-page.browser.ts', import.meta.url));
 /**
- * The bundle `nx build realtime-gateway` writes next to the built service (dist/apps/realtime-gateway/).
- * Beside the TypeScript source there is none, so tsx and the tests bundle the script on first request.
+ * The room page's script: the bundle `nx build realtime-gateway` writes next to the built service
+ * (dist/apps/realtime-gateway/room-page.js), or, run from source (tsx, tests), the source bundled on first
+ * request, so the page always matches the room client it ships.
  */
-const PREBUILT = fileURLToPath(new URL('./room-page.js', import.meta.url));
-
-/** The room page's browser script as one minified file (esbuild; a build-time tool, imported on demand). */
-export async function bundleRoomPageScript(): Promise<string> {
-  const { build: esbuild } = await import('esbuild');
-  const result = await esbuild({
-    entryPoints: [SCRIPT],
-    bundle: true,
-    format: 'iife',
-    platform: 'browser',
-    target: 'es2020',
-    minify: true,
-    write: false,
-    logLevel: 'silent',
-  });
-  return result.outputFiles[0]!.text;
-}
+const script = browserScript({
+  source: fileURLToPath(new URL('./room-page.browser.ts', import.meta.url)),
+  prebuilt: fileURLToPath(new URL('./room-page.js', import.meta.url)),
+});
 
 /**
  * `GET /rooms/:roomId`: a small live room page (chat, viewers, audience, gifts, room state), and its script
@@ -41,15 +26,8 @@ export async function bundleRoomPageScript(): Promise<string> {
  * script is bundled on first request and kept, so the page always matches the room client it ships.
  */
 export function registerRoomPage(app: FastifyInstance, options: RoomPageOptions): void {
-  let bundle: Promise<string> | undefined;
-  const load = existsSync(PREBUILT) ? () => readFile(PREBUILT, 'utf8') : bundleRoomPageScript;
-
   app.get('/assets/room-page.js', async (_request, reply) => {
-    bundle ??= load().catch((error: unknown) => {
-      bundle = undefined;
-      throw error;
-    });
-    return reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=300').send(await bundle);
+    return reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=300').send(await script());
   });
 
   app.get<{ Params: { roomId: string } }>('/rooms/:roomId', async (request, reply) => {

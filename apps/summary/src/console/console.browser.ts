@@ -7,6 +7,11 @@
  */
 import Pusher from 'pusher-js';
 import { createRoomFeed, jitterReconnects, type ChatItem, type RoomFeed } from '@onair/room-client';
+import type { Static } from '@sinclair/typebox';
+import type { listAudit } from '../audit/sql/list-audit';
+import type { getStreamer } from '../read-api/sql/get-streamer';
+import type { listStreamers } from '../read-api/sql/list-streamers';
+import type { JobsResponse, RerunResponse, SubscriptionsResponse, SummariesResponse, ViewersResponse } from '../read-api/schemas';
 
 interface Config {
   gatewayUrl: string | null;
@@ -17,88 +22,15 @@ interface Session {
   csrfToken: string;
   expiresAt: string;
 }
-interface StreamerListItem {
-  id: number;
-  displayName: string;
-  status: string;
-  channels: Array<{ id: number; platform: string; slug: string }>;
-  lastActivityAt: string | null;
-  /** What it was: a live sighting, chat, a webhook or an operator's write. */
-  lastActivity?: { at: string; kind: string } | null;
-}
-interface Channel {
-  id: number;
-  platform: string;
-  platformUserId: string;
-  slug: string;
-  live: boolean;
-  latestProbe: { ts: string; isLive: boolean | null; viewerCount: number | null; title: string | null; category: string | null } | null;
-  lastChatAt: string | null;
-}
-interface Streamer {
-  id: number;
-  displayName: string;
-  status: string;
-  createdAt: string;
-  notes: string;
-  assignedOperatorId: number | null;
-  lastActivityAt?: string | null;
-  lastActivity?: { at: string; kind: string } | null;
-  channels: Channel[];
-}
-interface ViewerSeries {
-  channelId: number;
-  platform: string;
-  slug: string;
-  points: Array<{ at: string; viewers: number | null; live: boolean }>;
-}
-interface Summary {
-  day: string;
-  channelId: number;
-  slug: string;
-  viewerHours: number;
-  liveMinutes: number;
-  streams: number;
-  peakViewers: number;
-  avgViewers: number;
-  chatMessages: number;
-  uniqueChatters: number;
-  gifts?: number;
-  giftCoins?: number;
-}
-interface SubscriptionHealth {
-  channelId: number;
-  platform: string;
-  slug: string;
-  wanted: number | null;
-  present: number | null;
-  checkedAt: string | null;
-  silentSince: string | null;
-  resubscribedAt: string | null;
-  resubscribeCount: number;
-  healthy: boolean;
-  drift: Array<{ at: string; source: string; missing: string[]; strays: string[]; created: number; deleted: number }>;
-}
-interface AuditEntry {
-  id: number;
-  at: string;
-  actor: string;
-  action: string;
-  target: { type: string; id: string };
-  before: unknown;
-  after: unknown;
-}
-interface JobRun {
-  id: number;
-  name: string;
-  periodKey: string;
-  attempt: number;
-  status: string;
-  worker: string;
-  startedAt: string;
-  durationMs: number | null;
-  error: string | null;
-}
+// The answers' shapes come from the server's own definitions (type-only imports: nothing of the server
+// is bundled), so the page and the API cannot drift apart unnoticed by `tsc`.
+type StreamerListItem = Awaited<ReturnType<typeof listStreamers>>['items'][number];
+type Streamer = NonNullable<Awaited<ReturnType<typeof getStreamer>>>;
+type ViewerSeries = Static<typeof ViewersResponse>['series'][number];
+type Summary = Static<typeof SummariesResponse>['items'][number];
+type SubscriptionHealth = Static<typeof SubscriptionsResponse>['channels'][number];
+type AuditEntry = Awaited<ReturnType<typeof listAudit>>['items'][number];
+type JobRun = Static<typeof JobsResponse>['items'][number];
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const config = JSON.parse($('console-config').textContent!) as Config;
@@ -432,7 +364,7 @@ async function showDetail(id: number, day: string | null) {
   void loadHealth(id, healthBox, seq);
   // The viewers answer names the day (the server's today when none was chosen); the 30 days end there.
   try {
-    const viewers = await api<{ day: string; series: ViewerSeries[] }>('GET', `/v1/streamers/${id}/viewers${day ? `?day=${day}` : ''}`);
+    const viewers = await api<Static<typeof ViewersResponse>>('GET', `/v1/streamers/${id}/viewers${day ? `?day=${day}` : ''}`);
     if (seq !== detailSeq) return;
     dayInput.value = viewers.day;
     viewersBox.replaceChildren(viewersChart(viewers.day, viewers.series));
@@ -597,7 +529,7 @@ async function loadSummaries(id: number, day: string, box: HTMLElement, seq: num
 
 async function loadHealth(id: number, box: HTMLElement, seq: number) {
   try {
-    const health = await api<{ channels: SubscriptionHealth[] }>('GET', `/v1/streamers/${id}/subscriptions`);
+    const health = await api<Static<typeof SubscriptionsResponse>>('GET', `/v1/streamers/${id}/subscriptions`);
     if (seq !== detailSeq) return;
     if (health.channels.length === 0) {
       box.replaceChildren(h('p', { class: 'muted' }, 'No Kick channel.'));
@@ -772,7 +704,7 @@ $('rerun-form').addEventListener('submit', (event) => {
   const status = $('rerun-status');
   status.className = '';
   status.textContent = 'Queuing…';
-  api<{ day: string; notify: boolean; jobKey: string }>('POST', '/v1/summaries/rerun', { day, notify })
+  api<Static<typeof RerunResponse>>('POST', '/v1/summaries/rerun', { day, notify })
     .then(async (queued) => {
       status.className = 'ok';
       status.textContent = `Queued ${queued.day}${queued.notify ? ' with its message' : ''} (${queued.jobKey}).`;

@@ -1,9 +1,7 @@
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { createRateLimiter, HttpError } from '@onair/service-kit';
+import { browserScript, createRateLimiter, HttpError } from '@onair/service-kit';
 import { consolePage } from './page';
 import { csrfTokenFor, readCookie, SESSION_COOKIE, sessionCookie, type ConsoleSessions } from './sessions';
 
@@ -14,28 +12,14 @@ export interface ConsoleOptions {
   now: () => Date;
 }
 
-const SCRIPT = fileURLToPath(new URL('./console.browser.ts', import.meta.url));
 /**
- * The bundle `nx build summary` writes next to the built service (dist/apps/summary/console.js). Beside
- * the TypeScript source there is none, so tsx and the tests bundle the script on first request.
+ * The console's script: the bundle `nx build summary` writes next to the built service
+ * (dist/apps/summary/console.js), or, run from source (tsx, tests), the source bundled on first request.
  */
-const PREBUILT = fileURLToPath(new URL('./console.js', import.meta.url));
-
-/** The console's browser script as one minified file (esbuild; a build-time tool, imported on demand). */
-export async function bundleConsoleScript(): Promise<string> {
-  const { build: esbuild } = await import('esbuild');
-  const result = await esbuild({
-    entryPoints: [SCRIPT],
-    bundle: true,
-    format: 'iife',
-    platform: 'browser',
-    target: 'es2020',
-    minify: true,
-    write: false,
-    logLevel: 'silent',
-  });
-  return result.outputFiles[0]!.text;
-}
+const script = browserScript({
+  source: fileURLToPath(new URL('./console.browser.ts', import.meta.url)),
+  prebuilt: fileURLToPath(new URL('./console.js', import.meta.url)),
+});
 
 const SignInBody = Type.Object({ token: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
 
@@ -63,18 +47,12 @@ function securityHeaders(reply: FastifyReply, gatewayUrl: string | undefined): F
  * Everything else the page does goes through the same /v1 API as any client, authenticated by the cookie.
  */
 export function registerConsole(app: FastifyInstance, options: ConsoleOptions): void {
-  let bundle: Promise<string> | undefined;
-  const load = existsSync(PREBUILT) ? () => readFile(PREBUILT, 'utf8') : bundleConsoleScript;
   // Guessing tokens is hopeless (256 bits), but sign-in is the one unauthenticated route that queries.
   const signInLimit = createRateLimiter({ burst: 10, perSecond: 0.5, maxKeys: 10_000 });
   const config = JSON.stringify({ gatewayUrl: options.gatewayUrl ?? null }).replace(/</g, '\\u003c');
 
   app.get('/console/app.js', async (_request, reply) => {
-    bundle ??= load().catch((error: unknown) => {
-      bundle = undefined;
-      throw error;
-    });
-    return reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(await bundle);
+    return reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(await script());
   });
 
   app.get('/console', async (_request, reply) => {
