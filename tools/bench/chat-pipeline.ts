@@ -40,7 +40,14 @@ const testDb = await createTestDatabase('bench_chat');
 const handle = createDb({ url: testDb.url, poolMax: 8 });
 await migrateToLatest(handle.db, new Date('2026-11-23T00:00:00Z'));
 const count = async () => (await sql<{ n: number }>`SELECT count(*)::int AS n FROM chat_messages`.execute(handle.db)).rows[0]!.n;
-const truncate = () => sql`TRUNCATE chat_messages`.execute(handle.db);
+// The fixtures' five channels belong to streamers, as a deployment's do, so each drain also keeps their
+// last activity (chat-writer's throttled UPDATE per batch); each run starts from none.
+await sql`INSERT INTO streamers (display_name) SELECT 'bench ' || g FROM generate_series(0, 4) g`.execute(handle.db);
+await sql`INSERT INTO streamer_channels (streamer_id, platform, platform_user_id, slug) SELECT id, 'kick', 'c-' || (id - 1), 'c' || id FROM streamers`.execute(handle.db);
+const truncate = async () => {
+  await sql`TRUNCATE chat_messages`.execute(handle.db);
+  await sql`UPDATE streamers SET last_activity_at = NULL, last_activity_kind = NULL`.execute(handle.db);
+};
 const rows = Array.from({ length: DRAIN_ROWS }, (_, i) => chatMessage(i));
 
 log(`onair chat pipeline benchmark — ${new Date().toISOString()}`);

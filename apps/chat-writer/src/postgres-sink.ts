@@ -20,7 +20,7 @@ export interface PostgresSinkOptions {
   activityThrottleMs?: number;
 }
 
-/** Channels this process remembers having reported; past this many it starts over (a few MB at most). */
+/** Channels whose streamer's last activity this process remembers; past this many it starts over (a few MB at most). */
 const MAX_REMEMBERED_CHANNELS = 50_000;
 
 /**
