@@ -10,6 +10,8 @@ const history: ChatItem[] = [];
 const requests: string[] = [];
 /** Run once each after a history request has been answered (a message reaching the gateway's history late). */
 const afterAnswer: Array<() => void> = [];
+/** Requests still to refuse with a 503 (a busy gateway). */
+let refuse = 0;
 let server: Server;
 let gatewayUrl: string;
 
@@ -18,6 +20,12 @@ beforeAll(async () => {
   server = createServer((req, res) => {
     const url = new URL(req.url!, 'http://x');
     requests.push(url.search);
+    if (refuse > 0) {
+      refuse--;
+      res.statusCode = 503;
+      res.end(JSON.stringify({ error: { code: 'unavailable', message: 'busy' } }));
+      return;
+    }
     const limit = Number(url.searchParams.get('limit'));
     const after = url.searchParams.get('after');
     const before = url.searchParams.get('before');
@@ -171,6 +179,37 @@ describe('createRoomFeed', () => {
     expect(feed.gaps()).toEqual([]);
     feed.close();
   });
+
+  it('asks again when a backfill request fails, and marks the hole as a gap when it keeps failing', async () => {
+    history.length = 0;
+    history.push(item(5));
+    requests.length = 0;
+    const s = socket();
+    const errors: unknown[] = [];
+    const feed = createRoomFeed({ pusher: s.pusher, roomId: 'r', gatewayUrl, reconnectJitterMs: 0, onChange: () => undefined, onError: (e) => errors.push(e) });
+    s.emit('pusher:subscription_succeeded');
+    await feed.idle();
+    // Back after a drop: 7 and 9 were sent meanwhile; the gateway refuses the first ask.
+    history.push(item(7), item(9));
+    refuse = 1;
+    s.emit('pusher:subscription_succeeded');
+    s.chat([11], 9);
+    history.push(item(11));
+    await settle(feed);
+    expect(feed.messages().map((m) => m.seq)).toEqual([5, 7, 9, 11]);
+    expect(errors).toHaveLength(1);
+    expect(feed.gaps()).toEqual([]);
+    // Another drop, and the gateway refuses every try: 13 is not shown, and the feed says so.
+    history.push(item(13));
+    refuse = 5;
+    s.emit('pusher:subscription_succeeded');
+    s.chat([15]);
+    await settle(feed);
+    expect(feed.messages().map((m) => m.seq)).toEqual([5, 7, 9, 11, 15]);
+    expect(feed.gaps()).toEqual([{ after: 11, before: 15 }]);
+    expect(errors).toHaveLength(6);
+    feed.close();
+  }, 10_000);
 
   it('marks the hole as a gap when the named message never comes', async () => {
     history.length = 0;

@@ -93,7 +93,7 @@ export interface RoomFeedOptions {
   keep?: number;
   /** Called with the whole ordered list whenever it changes. */
   onChange(messages: readonly ChatItem[]): void;
-  /** Backfill failures (the feed retries on the next reconnect or gap). */
+  /** History request failures (a catch-up asks again, and marks a gap after its last try). */
   onError?(error: unknown): void;
   fetch?: typeof fetch;
   /** Randomness for the jitter (tests). */
@@ -132,8 +132,9 @@ interface HistoryPage {
 }
 
 /**
- * A catch-up whose page lacks the message that prompted it asks again this many times, after 250, 500, 1000
- * and 2000 ms: the gateway's history trails its own fan-out by its read time, seconds at worst in a storm.
+ * A catch-up that failed, or whose page lacks the message that prompted it, asks again this many times, after
+ * 250, 500, 1000 and 2000 ms: the gateway's history trails its own fan-out by its read time, seconds at worst
+ * in a storm, and a busy gateway answers again within seconds.
  */
 const PREV_RETRIES = 4;
 const PREV_RETRY_MS = 250;
@@ -204,37 +205,55 @@ export function createRoomFeed(options: RoomFeedOptions): RoomFeed {
     return page;
   };
 
+  /** Runs `again` after PREV_RETRY_MS × 2^attempt (cut short by close; `idle()` waits for it). */
+  const later = (attempt: number, again: () => Promise<void>) => {
+    let stop = () => undefined as void;
+    const waited = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, PREV_RETRY_MS * 2 ** attempt);
+      stop = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    const retry: Promise<void> = waited.then(() => (closed ? undefined : again())).finally(() => retries.delete(retry));
+    retries.set(retry, stop);
+  };
+
   /**
    * What was missed after `after`: one request for at most `maxBackfill` messages. When more follow, the
    * feed does not walk them: it takes the newest page (a second request, unless live events already cover
    * the end, `until`) and records the hole between.
    *
-   * `prev` is the message an event said came before it (the reason for this catch-up): it exists, so a page
-   * that ends without it and says nothing more follows was read before the gateway had it (its history
-   * tail trails its fan-out, and an identical read already in flight is shared). The feed asks again for
-   * what is still missing, after PREV_RETRY_MS doubling, and after the last try marks the hole as a gap
-   * rather than leave it silently.
+   * A catch-up never leaves a hole silently. It asks again, after PREV_RETRY_MS doubling, when:
+   * - the request fails (the gateway busy or restarting: live events go on arriving meanwhile, and no later
+   *   one would name the hole again);
+   * - the page lacks `prev`, the message an event said came before it (the reason for this catch-up), yet
+   *   says nothing more follows: the page was read before the gateway had it (its history tail trails its
+   *   fan-out, and an identical read already in flight is shared).
+   * After the last try it marks the hole as a gap ("older messages not shown").
    */
   const catchUp = (after: number, until?: number, prev?: number, attempt = 0): Promise<void> =>
     queue(async () => {
-      const page = await get(`after=${after}&limit=${maxBackfill}`);
+      let page: HistoryPage;
+      try {
+        page = await get(`after=${after}&limit=${maxBackfill}`);
+      } catch (error) {
+        options.onError?.(error);
+        if (attempt < PREV_RETRIES) later(attempt, () => catchUp(prev === undefined ? after : lastBelow(prev), until, prev, attempt + 1));
+        else {
+          // Up to the live events that followed the hole (the first held after it), or the event's start.
+          const before = until ?? list.find((m) => m.seq > after)?.seq;
+          if (before !== undefined && before > after + 1) gaps.push({ after, before });
+          if (!closed) options.onChange(list);
+        }
+        return;
+      }
       merge(page.items);
       if (!page.more) {
         if (prev === undefined || seen.has(prev) || skipped(prev)) return;
         const from = lastBelow(prev);
         if (attempt < PREV_RETRIES) {
-          let stop = () => undefined as void;
-          const waited = new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, PREV_RETRY_MS * 2 ** attempt);
-            stop = () => {
-              clearTimeout(timer);
-              resolve();
-            };
-          });
-          const retry: Promise<void> = waited
-            .then(() => (closed ? undefined : catchUp(from, until, prev, attempt + 1)))
-            .finally(() => retries.delete(retry));
-          retries.set(retry, stop);
+          later(attempt, () => catchUp(from, until, prev, attempt + 1));
           return;
         }
         gaps.push({ after: from, before: until ?? prev + 1 });
