@@ -211,6 +211,26 @@ describe('createRoomFeed', () => {
     feed.close();
   }, 10_000);
 
+  it('after a reconnect, takes no newest page and records no gap when its backfill reaches the live events received meanwhile', async () => {
+    history.length = 0;
+    history.push(item(5));
+    requests.length = 0;
+    const s = socket();
+    const feed = createRoomFeed({ pusher: s.pusher, roomId: 'r', gatewayUrl, maxBackfill: 3, reconnectJitterMs: 0, onChange: () => undefined });
+    s.emit('pusher:subscription_succeeded');
+    await feed.idle();
+    // Back after a drop (7 and 9 missed); 11 and 13 arrive live before the jittered backfill asks.
+    history.push(...[7, 9, 11, 13].map(item));
+    s.emit('pusher:subscription_succeeded');
+    s.chat([11]);
+    s.chat([13], 11);
+    await settle(feed);
+    expect(requests).toEqual(['?limit=50', '?after=5&limit=3']); // [7, 9, 11], more: it reached 11
+    expect(feed.messages().map((m) => m.seq)).toEqual([5, 7, 9, 11, 13]);
+    expect(feed.gaps()).toEqual([]);
+    feed.close();
+  });
+
   it('marks the hole as a gap when the named message never comes', async () => {
     history.length = 0;
     history.push(item(5));

@@ -222,7 +222,8 @@ export function createRoomFeed(options: RoomFeedOptions): RoomFeed {
   /**
    * What was missed after `after`: one request for at most `maxBackfill` messages. When more follow, the
    * feed does not walk them: it takes the newest page (a second request, unless live events already cover
-   * the end, `until`) and records the hole between.
+   * the end: `until`, the first of them, given or found in the list) and records the hole between, if the
+   * page did not reach them.
    *
    * A catch-up never leaves a hole silently. It asks again, after PREV_RETRY_MS doubling, when:
    * - the request fails (the gateway busy or restarting: live events go on arriving meanwhile, and no later
@@ -234,6 +235,8 @@ export function createRoomFeed(options: RoomFeedOptions): RoomFeed {
    */
   const catchUp = (after: number, until?: number, prev?: number, attempt = 0): Promise<void> =>
     queue(async () => {
+      // After a reconnect, live events already held past `after` cover the end: the page need only reach them.
+      until ??= list.find((m) => m.seq > after)?.seq;
       let page: HistoryPage;
       try {
         page = await get(`after=${after}&limit=${maxBackfill}`);
