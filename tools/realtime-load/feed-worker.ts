@@ -56,6 +56,8 @@ export interface StatusReport {
   live: number;
   /** ms from the kill to each live feed's backfill (per feed, only those live again). */
   liveAfterMs: number[];
+  /** ms from the kill to each feed's resubscription (those resubscribed). */
+  subscribedAfterMs: number[];
   requestsSinceKill: number;
   gaps: number;
   errors: number;
@@ -63,6 +65,7 @@ export interface StatusReport {
   states: Record<string, number>;
   /** onChange calls since the start. */
   changes: number;
+  lastError?: string;
 }
 
 export interface VerifyReport {
@@ -73,8 +76,14 @@ export interface VerifyReport {
   lost: number;
   /** Missing inside a recorded gap: skipped by design after a long absence (more than maxBackfill). */
   skipped: number;
+  /** Brought by a backfill page and dropped at once by the feed's `keep` window (older than all it held). */
+  keepDropped: number;
   doubled: number;
   gaps: number;
+  /** Of `gaps`, those recorded after the check began. */
+  gapsSinceArm: number;
+  /** A few feeds with a loss: the missing sequences (runs), their gaps and their trace since the arm. */
+  examples: Array<{ missing: string[]; gaps: string[]; held: number; first: number | undefined; trace: string[] }>;
 }
 
 const send = (message: unknown) => process.send!(message);
@@ -158,12 +167,24 @@ interface Held {
   firstPage: boolean;
   /** A backfill page arrived: the next onChange merges it, so that one walks the whole list. */
   walkAll: boolean;
-  /** Sequences shown, from `base` (one byte each; 2 = shown twice). */
+  /**
+   * Sequences from `base`, one byte each: 1 = shown; 3 = brought by a history page but dropped by the feed's
+   * `keep` window before it was ever shown (older than every message held then): not a loss, the feed
+   * keeps the newest `keep` on purpose.
+   */
   seen: Uint8Array | undefined;
+  /** Gaps the feed had recorded when the check began (while the storm of connections opened the feeds). */
+  gapsAtArm: number;
+  /** Sequences of history pages read since the last walk of the whole list. */
+  pages: number[][];
   lost: boolean;
   resubscribed: boolean;
+  /** When `pusher:subscription_succeeded` came back after the kill. */
+  resubscribedAt: number | undefined;
   liveAt: number | undefined;
   errors: number;
+  /** From the arm on: what the feed asked and got, and the chat events it received (explains a loss). */
+  trace: string[];
 }
 const held: Held[] = [];
 let requestsSinceKill = 0;
@@ -171,6 +192,10 @@ let killedAt: number | undefined;
 let base = 0;
 let doubled = 0;
 let changes = 0;
+/** The last history failure a held feed reported (the status shows it). */
+let lastError: string | undefined;
+/** ms since the kill (negative before it), for traces. */
+const stamp = () => (killedAt === undefined ? '-' : `${Date.now() - killedAt >= 0 ? '+' : ''}${Date.now() - killedAt}`);
 
 function track(h: Held, list: readonly ChatItem[]) {
   if (!h.seen) return;
@@ -187,6 +212,14 @@ function track(h: Held, list: readonly ChatItem[]) {
     for (let k = 0; k < list.length; k++) {
       if (k > 0 && list[k]!.seq <= list[k - 1]!.seq) doubled++;
       mark(list[k]!);
+    }
+    // A page's messages the list does not hold, older than all it holds: merged and dropped at once by `keep`.
+    const oldest = list[0]?.seq ?? Infinity;
+    for (const page of h.pages.splice(0)) {
+      for (const seq of page) {
+        const i = seq - base;
+        if (i >= 0 && i < h.seen.length && !h.seen[i] && seq < oldest) h.seen[i] = 3;
+      }
     }
     return;
   }
@@ -238,7 +271,7 @@ async function hold(c: Extract<FeedWorkerCommand, { type: 'hold' }>) {
       markOpen = resolve;
       setTimeout(() => resolve(false), 60_000);
     }));
-    const h: Held = { pusher, feed: undefined as unknown as RoomFeed, firstPage: false, walkAll: false, seen: undefined, lost: false, resubscribed: false, liveAt: undefined, errors: 0 };
+    const h: Held = { pusher, feed: undefined as unknown as RoomFeed, firstPage: false, walkAll: false, seen: undefined, lost: false, resubscribed: false, resubscribedAt: undefined, liveAt: undefined, errors: 0, trace: [], pages: [], gapsAtArm: 0 };
     h.feed = createRoomFeed({
       pusher,
       roomId: c.roomId,
@@ -252,18 +285,23 @@ async function hold(c: Extract<FeedWorkerCommand, { type: 'hold' }>) {
         if (process.env['BENCH_RT_DEBUG'] && killedAt !== undefined && held.indexOf(h) === 0) console.error(`feed 0 fetch ${String(input)} resub=${h.resubscribed} at +${Date.now() - killedAt}`);
         const response = await fetch(input, init);
         const json = response.json.bind(response);
-        const backfill = String(input).includes('after=');
         response.json = async () => {
-          const body = (await json()) as { more?: boolean };
+          const body = (await json()) as { more?: boolean; items?: Array<{ seq: number }> };
+          if (h.seen && body.items) h.pages.push(body.items.map((m) => m.seq));
+          if (h.seen) h.trace.push(`${stamp()} page ${String(input).slice(String(input).indexOf('?') + 1)} → ${body.items?.[0]?.seq ?? '-'}..${body.items?.at(-1)?.seq ?? '-'} (${body.items?.length ?? 0}) more=${body.more}`);
           if (process.env['BENCH_RT_DEBUG'] && killedAt !== undefined && held.indexOf(h) === 0) console.error(`feed 0 page more=${body.more} resub=${h.resubscribed}`);
           if (!h.firstPage) {
             h.firstPage = true;
             markOpen(true);
           }
           h.walkAll = true;
-          // Live again once what it missed has arrived: the backfill page, or the newest page that follows
-          // one with more (the feed then jumps and records a gap).
-          if (killedAt !== undefined && h.resubscribed && h.liveAt === undefined && !(backfill && body.more)) h.liveAt = Date.now();
+          // Live again once what it missed has arrived: a history page since the resubscription, and the
+          // feed's catch-up work done (the newest page after one with more, asks again).
+          if (killedAt !== undefined && h.resubscribed && h.liveAt === undefined) {
+            void h.feed.idle().then(() => {
+              h.liveAt ??= Date.now();
+            });
+          }
           return body;
         };
         return response;
@@ -272,11 +310,24 @@ async function hold(c: Extract<FeedWorkerCommand, { type: 'hold' }>) {
         changes++;
         track(h, list);
       },
-      onError: () => h.errors++,
+      onError: (error) => {
+        h.errors++;
+        lastError = String((error as Error)?.message ?? error).slice(0, 200);
+      },
+    });
+    h.feed.channel.bind('chat', (payload: { seq: [number, number]; prev?: number }) => {
+      if (h.seen) h.trace.push(`${stamp()} chat ${payload.seq[0]}..${payload.seq[1]} prev ${payload.prev ?? '-'}`);
+    });
+    pusher.connection.bind('state_change', ({ current }: { current: string }) => {
+      if (h.seen) h.trace.push(`${stamp()} ${current}`);
     });
     h.feed.channel.bind('pusher:subscription_succeeded', () => {
+      if (h.seen) h.trace.push(`${stamp()} subscribed`);
       if (process.env['BENCH_RT_DEBUG'] && killedAt !== undefined && held.indexOf(h) === 0) console.error(`feed 0 resubscribed at +${Date.now() - killedAt}`);
-      if (killedAt !== undefined) h.resubscribed = true;
+      if (killedAt !== undefined) {
+        h.resubscribed = true;
+        h.resubscribedAt ??= Date.now();
+      }
     });
     held.push(h);
     // Connections a few hundred at a time: the connect storm is not what is measured.
@@ -291,7 +342,10 @@ process.on('message', (command: FeedWorkerCommand) => {
   else if (command.type === 'hold') void hold(command);
   else if (command.type === 'arm') {
     base = command.base;
-    for (const h of held) h.seen = new Uint8Array(command.size);
+    for (const h of held) {
+      h.seen = new Uint8Array(command.size);
+      h.gapsAtArm = h.feed.gaps().length;
+    }
     send({ type: 'armed' });
   } else if (command.type === 'killed') {
     killedAt = command.at;
@@ -303,31 +357,50 @@ process.on('message', (command: FeedWorkerCommand) => {
       held: held.length,
       live: live.length,
       liveAfterMs: live.map((h) => h.liveAt! - killedAt!),
+      subscribedAfterMs: held.filter((h) => h.resubscribedAt !== undefined).map((h) => h.resubscribedAt! - killedAt!),
       requestsSinceKill,
       gaps: held.reduce((a, h) => a + h.feed.gaps().length, 0),
       errors: held.reduce((a, h) => a + h.errors, 0),
       states: held.reduce<Record<string, number>>((a, h) => ({ ...a, [h.pusher.connection.state]: (a[h.pusher.connection.state] ?? 0) + 1 }), {}),
       changes,
+      ...(lastError ? { lastError } : {}),
     };
     send(report);
   } else if (command.type === 'verify') {
     let lost = 0;
     let skipped = 0;
     let feedsWithLoss = 0;
+    let keepDropped = 0;
+    const truthIndex = new Map(command.truth.map((seq, i) => [seq, i]));
+    const examples: VerifyReport['examples'] = [];
     for (const h of held) {
       h.walkAll = true;
       track(h, h.feed.messages());
       const gaps = h.feed.gaps();
       let missing = 0;
       for (const seq of command.truth) {
-        if (h.seen![seq - base]) continue;
+        const shown = h.seen![seq - base];
+        if (shown === 3) keepDropped++;
+        if (shown) continue;
         if (gaps.some((g) => seq > g.after && seq < g.before)) skipped++;
         else missing++;
       }
       lost += missing;
-      if (missing) feedsWithLoss++;
+      if (missing) {
+        feedsWithLoss++;
+        if (examples.length < 3) {
+          const ranges: string[] = [];
+          const missed = command.truth.filter((seq) => !h.seen![seq - base] && !gaps.some((g) => seq > g.after && seq < g.before));
+          for (let k = 0; k < missed.length; k++) {
+            const start = missed[k]!;
+            while (k + 1 < missed.length && truthIndex.get(missed[k + 1]!) === truthIndex.get(missed[k]!)! + 1) k++;
+            ranges.push(start === missed[k] ? `${start}` : `${start}..${missed[k]}`);
+          }
+          examples.push({ missing: ranges.slice(0, 20), gaps: gaps.map((g) => `${g.after}<>${g.before}`), held: h.feed.messages().length, first: h.feed.messages()[0]?.seq, trace: h.trace.slice(0, 400) });
+        }
+      }
     }
-    const report: VerifyReport = { type: 'verified', feeds: held.length, feedsWithLoss, lost, skipped, doubled, gaps: held.reduce((a, h) => a + h.feed.gaps().length, 0) };
+    const report: VerifyReport = { type: 'verified', feeds: held.length, feedsWithLoss, lost, skipped, keepDropped, doubled, gaps: held.reduce((a, h) => a + h.feed.gaps().length, 0), gapsSinceArm: held.reduce((a, h) => a + h.feed.gaps().length - h.gapsAtArm, 0), examples };
     send(report);
   } else if (command.type === 'close') {
     for (const h of held) {

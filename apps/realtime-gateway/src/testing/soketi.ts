@@ -18,12 +18,24 @@ export interface PrivateSoketiOptions {
   /** Where Soketi posts its webhooks, and which. */
   webhooks?: { url: string; events: readonly string[] };
   /**
-   * Several nodes serve one app when they share a NATS adapter (same servers and prefix). `nodes` is how
-   * many: without it each new socket makes Soketi ask NATS's system account how many nodes there are,
-   * a request that times out on a server without one and, under a connection storm, crashes the node
-   * (an unhandled NatsError TIMEOUT, seen here at ~5,000 sockets).
+   * Several nodes serve one app when they share a NATS adapter (same servers and prefix). As deployed
+   * (deploy/k8s/base/soketi.yaml): no fixed node count; the adapter counts the connections of its NATS
+   * account (`$SYS.REQ.SERVER.PING.CONNZ`), so the account must be Soketi's alone (`user`/`password` of a
+   * NATS account no other client uses): one connection is one node, and a node that dies stops being
+   * counted. On a server without accounts that request times out (and, under a connection storm, crashed
+   * a node: an unhandled NatsError TIMEOUT at ~5,000 sockets). `nodes` fixes the count instead, as
+   * `SOKETI_ADAPTER_NATS_NODES_NUMBER` does: then a dead node is still waited for, `requestsTimeoutMs`
+   * on every new socket and cross-node read.
    */
-  natsAdapter?: { servers: string[]; prefix: string; nodes: number };
+  natsAdapter?: {
+    servers: string[];
+    prefix: string;
+    user?: string;
+    password?: string;
+    nodes?: number;
+    /** How long a cross-node request waits for answers that do not come (ms; Soketi's default 5000). */
+    requestsTimeoutMs?: number;
+  };
   app?: { id: string; key: string; secret: string };
 }
 
@@ -53,7 +65,15 @@ export async function startPrivateSoketi(options: PrivateSoketiOptions = {}): Pr
             SOKETI_ADAPTER_DRIVER: 'nats',
             SOKETI_ADAPTER_NATS_SERVERS: options.natsAdapter.servers.join(','),
             SOKETI_ADAPTER_NATS_PREFIX: options.natsAdapter.prefix,
-            SOKETI_ADAPTER_NATS_NODES_NUMBER: String(options.natsAdapter.nodes),
+            ...(options.natsAdapter.user ? { SOKETI_ADAPTER_NATS_USER: options.natsAdapter.user, SOKETI_ADAPTER_NATS_PASSWORD: options.natsAdapter.password ?? '' } : {}),
+            ...(options.natsAdapter.nodes ? { SOKETI_ADAPTER_NATS_NODES_NUMBER: String(options.natsAdapter.nodes) } : {}),
+            ...(options.natsAdapter.requestsTimeoutMs ? { SOKETI_ADAPTER_NATS_REQUESTS_TIMEOUT: String(options.natsAdapter.requestsTimeoutMs) } : {}),
+            // The adapter's node count leaves two promises unhandled when its NATS request is not answered
+            // within 1 s (nats-adapter.js getNumSub: the request, and `waiter.finally`); Soketi's
+            // uncaughtException handler then closes the whole node. A node busy with a connection storm
+            // lags that long: 2,000 sockets connecting brought a node down here. As a warning, the count
+            // goes on with the answers it has (none: the socket's cap check counts this node only).
+            NODE_OPTIONS: [process.env['NODE_OPTIONS'], '--unhandled-rejections=warn'].filter(Boolean).join(' '),
           }
         : {}),
       SOKETI_SHUTDOWN_GRACE_PERIOD: '100',
@@ -73,7 +93,8 @@ export async function startPrivateSoketi(options: PrivateSoketiOptions = {}): Pr
     pid: child.pid!,
     async stop() {
       process.off('exit', orphanGuard);
-      if (child.exitCode !== null) return;
+      // Killed by a signal (the load tool's SIGKILL), a process has a signalCode and no exitCode.
+      if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGKILL');
       await exited;
