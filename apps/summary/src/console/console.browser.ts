@@ -429,7 +429,7 @@ function viewersChart(day: string, series: ViewerSeries[]): SVGElement {
   const grid = s('g', { class: 'grid' });
   for (let i = 0; i <= 4; i++) {
     const v = (top / 4) * i;
-    grid.append(s('line', { x1: L, x2: W - R, y1: y(v), y2: y(v) }), s('text', { x: L - 6, y: y(v) + 4, 'text-anchor': 'end' }, number(v)));
+    grid.append(s('line', { x1: L, x2: W - R, y1: y(v), y2: y(v) }), s('text', { x: L - 6, y: y(v) + 4, 'text-anchor': 'end' }, number(v, top < 4 ? 2 : 0)));
   }
   for (let hour = 0; hour <= 24; hour += 3) {
     grid.append(s('line', { x1: x(hour * 60), x2: x(hour * 60), y1: T, y2: H - B }), s('text', { x: x(hour * 60), y: H - 6, 'text-anchor': 'middle' }, `${String(hour).padStart(2, '0')}:00`));
@@ -453,6 +453,11 @@ function viewersChart(day: string, series: ViewerSeries[]): SVGElement {
     }
     const color = COLORS[i % COLORS.length]!;
     svg.append(s('path', { d: d.trim(), class: 'series', stroke: color }, s('title', {}, `${se.platform}/${se.slug}`)));
+    // A stream minutes old is a few pixels of line on a day's axis: mark each minute so it shows.
+    const live = se.points.filter((p) => p.viewers !== null);
+    if (live.length <= 180) {
+      for (const p of live) svg.append(s('circle', { cx: x((Date.parse(p.at) - start) / 60_000).toFixed(1), cy: y(p.viewers!).toFixed(1), r: 2.5, fill: color }));
+    }
   });
   return svg;
 }
@@ -486,7 +491,8 @@ async function loadSummaries(id: number, day: string, box: HTMLElement, seq: num
   for (let i = 0; i <= 2; i++) {
     const v = (max / 2) * i;
     const yy = T + (1 - v / max) * (H - T - B);
-    grid.append(s('line', { x1: L, x2: W - 10, y1: yy, y2: yy }), s('text', { x: L - 6, y: yy + 4, 'text-anchor': 'end' }, number(v)));
+    grid.append(s('line', { x1: L, x2: W - 10, y1: yy, y2: yy }));
+    if (byDay.size > 0) grid.append(s('text', { x: L - 6, y: yy + 4, 'text-anchor': 'end' }, number(v, 1)));
   }
   svg.append(grid);
   for (let i = 0; i < 30; i++) {
