@@ -10,6 +10,8 @@ const history: ChatItem[] = [];
 const requests: string[] = [];
 /** Run once each after a history request has been answered (a message reaching the gateway's history late). */
 const afterAnswer: Array<() => void> = [];
+/** Run once each before a history request is answered (live events arriving while it is read). */
+const beforeAnswer: Array<() => void> = [];
 /** Requests still to refuse with a 503 (a busy gateway). */
 let refuse = 0;
 let server: Server;
@@ -26,6 +28,7 @@ beforeAll(async () => {
       res.end(JSON.stringify({ error: { code: 'unavailable', message: 'busy' } }));
       return;
     }
+    beforeAnswer.shift()?.();
     const limit = Number(url.searchParams.get('limit'));
     const after = url.searchParams.get('after');
     const before = url.searchParams.get('before');
@@ -230,6 +233,74 @@ describe('createRoomFeed', () => {
     expect(feed.gaps()).toEqual([]);
     feed.close();
   });
+
+  it('after a reconnect, takes live events that arrive while its backfill is read as the end of the hole: no newest page, no gap', async () => {
+    // Seen in bench:realtime's reconnect storm (1,000 feeds): resubscribed with nothing held past 1312, the
+    // backfill page came back 5 s later (1313..2312, more) while events 1721..2352 had arrived meanwhile; the
+    // feed took the newest page (2334..) and recorded a gap 2312<>2334 over messages it showed.
+    history.length = 0;
+    history.push(item(5));
+    requests.length = 0;
+    const s = socket();
+    const feed = createRoomFeed({ pusher: s.pusher, roomId: 'r', gatewayUrl, history: 2, maxBackfill: 3, reconnectJitterMs: 0, onChange: () => undefined });
+    s.emit('pusher:subscription_succeeded');
+    await feed.idle();
+    // Back after a drop: 7..17 were sent meanwhile (odd sequences: other rooms' messages lie between).
+    history.push(...[7, 9, 11, 13, 15, 17].map(item));
+    beforeAnswer.push(() => {
+      s.chat([13, 15], 11);
+      s.chat([17], 15);
+    });
+    s.emit('pusher:subscription_succeeded');
+    await settle(feed);
+    expect(requests).toEqual(['?limit=2', '?after=5&limit=3']); // [7, 9, 11], more: it reached 13
+    expect(feed.messages().map((m) => m.seq)).toEqual([5, 7, 9, 11, 13, 15, 17]);
+    expect(feed.gaps()).toEqual([]);
+    feed.close();
+  });
+
+  it('records no gap where the page ends just before the live events and only other rooms\' sequences lie between', async () => {
+    history.length = 0;
+    history.push(item(5));
+    requests.length = 0;
+    const s = socket();
+    const feed = createRoomFeed({ pusher: s.pusher, roomId: 'r', gatewayUrl, maxBackfill: 2, reconnectJitterMs: 0, onChange: () => undefined });
+    s.emit('pusher:subscription_succeeded');
+    await feed.idle();
+    history.push(...[7, 9, 11].map(item));
+    s.emit('pusher:subscription_succeeded');
+    s.chat([11], 9); // 10 is another room's: the page [7, 9] (more) leaves nothing of this room out
+    await settle(feed);
+    // One request: the reconnect's own catch-up finds the hole filled and asks nothing.
+    expect(requests).toEqual(['?limit=50', '?after=5&limit=2']);
+    expect(feed.messages().map((m) => m.seq)).toEqual([5, 7, 9, 11]);
+    expect(feed.gaps()).toEqual([]);
+    feed.close();
+  });
+
+  it('removes a gap that a later page fills', async () => {
+    history.length = 0;
+    history.push(item(5));
+    requests.length = 0;
+    const s = socket();
+    const gapsSeen: string[] = [];
+    const feed = createRoomFeed({ pusher: s.pusher, roomId: 'r', gatewayUrl, reconnectJitterMs: 0, onChange: () => gapsSeen.push(JSON.stringify(feed.gaps())) });
+    s.emit('pusher:subscription_succeeded');
+    await feed.idle();
+    // Back after a drop (7 and 9 missed): two catch-ups for the hole, the reconnect's and the event's. The
+    // gateway refuses until the first has used its last try (a gap) and answers the second's last.
+    history.push(item(7), item(9), item(11));
+    refuse = 9;
+    s.emit('pusher:subscription_succeeded');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    s.chat([11], 9);
+    await settle(feed);
+    expect(requests.slice(1)).toEqual(Array.from({ length: 10 }, () => '?after=5&limit=200'));
+    expect(gapsSeen).toContain(JSON.stringify([{ after: 5, before: 11 }])); // marked while it was missing
+    expect(feed.messages().map((m) => m.seq)).toEqual([5, 7, 9, 11]);
+    expect(feed.gaps()).toEqual([]);
+    feed.close();
+  }, 10_000);
 
   it('marks the hole as a gap when the named message never comes', async () => {
     history.length = 0;

@@ -163,6 +163,61 @@ export function createRoomFeed(options: RoomFeedOptions): RoomFeed {
 
   const highestSeen = (): number => (list.length > 0 ? list[list.length - 1]!.seq : floor);
   const skipped = (seq: number) => seq <= floor || gaps.some((g) => seq > g.after && seq < g.before);
+  const firstHeldAfter = (seq: number) => list.find((m) => m.seq > seq)?.seq;
+
+  /**
+   * Ranges (after, upTo] in which every message of the room is held: a history page's (every message of the
+   * room in what it covers), and a chat event's (`prev` names the room's message before it). Sequences are
+   * the whole stream's, so `before === after + 1` alone cannot tell an empty hole: other rooms' messages sit
+   * in between. A gap is recorded, and kept, only over what none of these covers.
+   */
+  let known: Array<[after: number, upTo: number]> = [];
+  const uncovered = (after: number, before: number): FeedGap[] => {
+    const pieces: FeedGap[] = [];
+    let from = after;
+    for (const [a, b] of known) {
+      if (b <= from) continue;
+      if (a >= before - 1) break;
+      if (a > from) pieces.push({ after: from, before: a + 1 });
+      from = b;
+      if (from >= before - 1) break;
+    }
+    if (from < before - 1) pieces.push({ after: from, before });
+    // A piece ends at the next message held when only covered sequences lie between (the marker sits there).
+    return pieces.map((piece) => {
+      const next = firstHeldAfter(piece.after);
+      const covered = next !== undefined && next > piece.before && known.some(([a, b]) => a <= piece.before - 1 && b >= next - 1);
+      return covered ? { after: piece.after, before: next } : piece;
+    });
+  };
+  const cover = (after: number, upTo: number) => {
+    if (upTo <= after) return;
+    let lo = after;
+    let hi = upTo;
+    const rest: Array<[number, number]> = [];
+    for (const [a, b] of known) {
+      if (b < lo || a > hi) rest.push([a, b]);
+      else [lo, hi] = [Math.min(lo, a), Math.max(hi, b)];
+    }
+    rest.push([lo, hi]);
+    known = rest.filter(([, b]) => b > floor).sort((x, y) => x[0] - y[0]);
+    // A gap that a later page or event filled goes, or shrinks to what is still missing.
+    for (let i = gaps.length - 1; i >= 0; i--) {
+      const g = gaps[i]!;
+      if (g.before > after + 1 && g.after < upTo) gaps.splice(i, 1, ...uncovered(g.after, g.before));
+    }
+  };
+  /** Records that the room's messages with after < seq < before are not shown, where nothing covers them. */
+  const mark = (after: number, before: number) => {
+    for (const piece of uncovered(after, before)) {
+      if (!gaps.some((g) => g.after <= piece.after && g.before >= piece.before)) gaps.push(piece);
+    }
+  };
+  /** Where live events take over after `after`: the event that named the hole, or the first held after it, now. */
+  const reach = (after: number, until?: number) => {
+    const held = firstHeldAfter(after);
+    return until === undefined ? held : held === undefined ? until : Math.min(until, held);
+  };
 
   const merge = (items: ChatItem[]) => {
     let changed = false;
@@ -181,6 +236,12 @@ export function createRoomFeed(options: RoomFeedOptions): RoomFeed {
       floor = Math.max(floor, list[0]!.seq - 1);
     }
     if (changed && !closed) options.onChange(list);
+  };
+
+  /** Merges a history page that holds every message of the room with after < seq <= its last. */
+  const mergePage = (page: HistoryPage, after: number) => {
+    merge(page.items);
+    cover(after, page.items.at(-1)?.seq ?? after);
   };
 
   const get = async (query: string): Promise<HistoryPage> => {
@@ -221,9 +282,9 @@ export function createRoomFeed(options: RoomFeedOptions): RoomFeed {
 
   /**
    * What was missed after `after`: one request for at most `maxBackfill` messages. When more follow, the
-   * feed does not walk them: it takes the newest page (a second request, unless live events already cover
-   * the end: `until`, the first of them, given or found in the list) and records the hole between, if the
-   * page did not reach them.
+   * feed does not walk them: the live events it holds past `after` (as held when the page arrives: those
+   * that came while it was read count) or, with none, the newest page (a second request) end the hole, and
+   * what lies between is recorded as a gap.
    *
    * A catch-up never leaves a hole silently. It asks again, after PREV_RETRY_MS doubling, when:
    * - the request fails (the gateway busy or restarting: live events go on arriving meanwhile, and no later
@@ -231,12 +292,14 @@ export function createRoomFeed(options: RoomFeedOptions): RoomFeed {
    * - the page lacks `prev`, the message an event said came before it (the reason for this catch-up), yet
    *   says nothing more follows: the page was read before the gateway had it (its history tail trails its
    *   fan-out, and an identical read already in flight is shared).
-   * After the last try it marks the hole as a gap ("older messages not shown").
+   * After the last try it marks the hole as a gap ("older messages not shown"), and a later page or event
+   * that fills it removes it.
    */
   const catchUp = (after: number, until?: number, prev?: number, attempt = 0): Promise<void> =>
     queue(async () => {
-      // After a reconnect, live events already held past `after` cover the end: the page need only reach them.
-      until ??= list.find((m) => m.seq > after)?.seq;
+      // Nothing to ask when the hole is already filled (an earlier page, or the events' own chain, covers it).
+      const held = reach(after, until);
+      if (held !== undefined && uncovered(after, held).length === 0) return;
       let page: HistoryPage;
       try {
         page = await get(`after=${after}&limit=${maxBackfill}`);
@@ -244,14 +307,14 @@ export function createRoomFeed(options: RoomFeedOptions): RoomFeed {
         options.onError?.(error);
         if (attempt < PREV_RETRIES) later(attempt, () => catchUp(prev === undefined ? after : lastBelow(prev), until, prev, attempt + 1));
         else {
-          // Up to the live events that followed the hole (the first held after it), or the event's start.
-          const before = until ?? list.find((m) => m.seq > after)?.seq;
-          if (before !== undefined && before > after + 1) gaps.push({ after, before });
+          const end = reach(after, until);
+          if (end !== undefined) mark(after, end);
           if (!closed) options.onChange(list);
         }
         return;
       }
-      merge(page.items);
+      const end = reach(after, until);
+      mergePage(page, after);
       if (!page.more) {
         if (prev === undefined || seen.has(prev) || skipped(prev)) return;
         const from = lastBelow(prev);
@@ -259,19 +322,20 @@ export function createRoomFeed(options: RoomFeedOptions): RoomFeed {
           later(attempt, () => catchUp(from, until, prev, attempt + 1));
           return;
         }
-        gaps.push({ after: from, before: until ?? prev + 1 });
+        mark(from, until ?? prev + 1);
         if (!closed) options.onChange(list);
         return;
       }
       const last = page.items.at(-1)?.seq ?? after;
-      if (until !== undefined) {
+      if (end !== undefined) {
         // A page that reached the live events left no hole (more = the live ones after it).
-        if (until > last + 1) gaps.push({ after: last, before: until });
+        mark(last, end);
       } else {
         const newest = await loadNewest();
         const first = newest.items[0]?.seq;
-        if (first !== undefined && first > last + 1) gaps.push({ after: last, before: first });
-        merge(newest.items);
+        const stop = reach(last, first);
+        mergePage(newest, (first ?? newest.next + 1) - 1);
+        if (stop !== undefined) mark(last, stop);
       }
       if (!closed) options.onChange(list);
     });
@@ -290,6 +354,8 @@ export function createRoomFeed(options: RoomFeedOptions): RoomFeed {
       void catchUp(lastBelow(payload.prev), first, payload.prev);
     }
     merge(chatItems(payload));
+    // The sending gateway's word: the room had nothing between `prev` and this event's messages.
+    cover(payload.prev ?? first - 1, payload.seq[1]);
   };
 
   const onSubscribed = () => {
@@ -297,10 +363,10 @@ export function createRoomFeed(options: RoomFeedOptions): RoomFeed {
       subscribedOnce = true;
       queue(async () => {
         if (options.after !== undefined) {
-          const page = await get(`after=${options.after}&limit=${maxBackfill}`);
-          merge(page.items);
+          mergePage(await get(`after=${options.after}&limit=${maxBackfill}`), options.after);
         } else {
-          merge((await loadNewest()).items);
+          const page = await loadNewest();
+          mergePage(page, (page.items[0]?.seq ?? page.next + 1) - 1);
         }
         opened = true;
       });
@@ -336,6 +402,7 @@ export function createRoomFeed(options: RoomFeedOptions): RoomFeed {
         floor = Math.min(floor, page.items[0]!.seq - 1);
         keep += loaded;
         merge(page.items);
+        cover(page.items[0]!.seq - 1, oldest - 1);
       }).then(() => loaded);
     },
     async idle() {
