@@ -84,6 +84,16 @@ export interface VerifyReport {
   gapsSinceArm: number;
   /** A few feeds with a loss: the missing sequences (runs), their gaps and their trace since the arm. */
   examples: Array<{ missing: string[]; gaps: string[]; held: number; first: number | undefined; trace: string[] }>;
+  /** Feeds whose reconnect missed more than `maxBackfill` messages (last shown before the drop → first event after it). */
+  beyondBound: number;
+  /** Over those feeds, the messages missed beyond `maxBackfill`: what a bounded backfill has to skip. */
+  beyondBy: number;
+  /** The largest hole a reconnect left, in messages. */
+  largestHole: number;
+  /** Of `gaps`, those over which every checked message was shown (a marker where nothing is missing). */
+  emptyGaps: number;
+  /** A few feeds with a gap since the arm: each gap with its checked messages (shown/inside), and the trace. */
+  gapExamples: Array<{ gaps: string[]; trace: string[] }>;
 }
 
 const send = (message: unknown) => process.send!(message);
@@ -182,11 +192,19 @@ interface Held {
   /** When `pusher:subscription_succeeded` came back after the kill. */
   resubscribedAt: number | undefined;
   liveAt: number | undefined;
+  /** A history page since the kill was merged and the feed's work done (possibly before the resubscription). */
+  caughtUp: boolean;
   errors: number;
+  /** The newest message held when the socket dropped after the kill, and the first event's after it came back. */
+  heldAtDrop: number | undefined;
+  firstAfterDrop: number | undefined;
+  /** Gaps already written to the trace. */
+  gapsTraced: number;
   /** From the arm on: what the feed asked and got, and the chat events it received (explains a loss). */
   trace: string[];
 }
 const held: Held[] = [];
+let maxBackfill = Infinity;
 let requestsSinceKill = 0;
 let killedAt: number | undefined;
 let base = 0;
@@ -232,6 +250,27 @@ function track(h: Held, list: readonly ChatItem[]) {
   }
 }
 
+/** Marks as shown those of `seqs` the feed holds now (its list is in sequence order). */
+function markHeld(h: Held, seqs: number[]) {
+  const list = h.feed.messages();
+  for (const seq of seqs) {
+    const i = seq - base;
+    if (i < 0 || i >= h.seen!.length || h.seen![i]) continue;
+    let lo = 0;
+    let hi = list.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const at = list[mid]!.seq;
+      if (at === seq) {
+        h.seen![i] = 1;
+        break;
+      }
+      if (at < seq) lo = mid + 1;
+      else hi = mid - 1;
+    }
+  }
+}
+
 function front(upstreams: number[]): Promise<number> {
   const server = createServer((client: Socket) => {
     client.pause();
@@ -261,6 +300,7 @@ function front(upstreams: number[]): Promise<number> {
 }
 
 async function hold(c: Extract<FeedWorkerCommand, { type: 'hold' }>) {
+  maxBackfill = c.maxBackfill;
   const port = await front(c.upstreams);
   const opened: Promise<boolean>[] = [];
   for (let n = 0; n < c.count; n++) {
@@ -271,7 +311,7 @@ async function hold(c: Extract<FeedWorkerCommand, { type: 'hold' }>) {
       markOpen = resolve;
       setTimeout(() => resolve(false), 60_000);
     }));
-    const h: Held = { pusher, feed: undefined as unknown as RoomFeed, firstPage: false, walkAll: false, seen: undefined, lost: false, resubscribed: false, resubscribedAt: undefined, liveAt: undefined, errors: 0, trace: [], pages: [], gapsAtArm: 0 };
+    const h: Held = { pusher, feed: undefined as unknown as RoomFeed, firstPage: false, walkAll: false, seen: undefined, lost: false, resubscribed: false, resubscribedAt: undefined, liveAt: undefined, caughtUp: false, errors: 0, heldAtDrop: undefined, firstAfterDrop: undefined, gapsTraced: 0, trace: [], pages: [], gapsAtArm: 0 };
     h.feed = createRoomFeed({
       pusher,
       roomId: c.roomId,
@@ -295,11 +335,14 @@ async function hold(c: Extract<FeedWorkerCommand, { type: 'hold' }>) {
             markOpen(true);
           }
           h.walkAll = true;
-          // Live again once what it missed has arrived: a history page since the resubscription, and the
-          // feed's catch-up work done (the newest page after one with more, asks again).
-          if (killedAt !== undefined && h.resubscribed && h.liveAt === undefined) {
+          // Live again once what it missed has arrived: resubscribed, a history page since the kill, and the
+          // feed's catch-up work done (the newest page after one with more, asks again). The page may come
+          // before the resubscription is confirmed (pusher-js delivers the first events, and so their catch-up,
+          // first); the reconnect's own catch-up then finds the hole filled and asks nothing.
+          if (killedAt !== undefined && h.liveAt === undefined) {
             void h.feed.idle().then(() => {
-              h.liveAt ??= Date.now();
+              h.caughtUp = true;
+              if (h.resubscribed) h.liveAt ??= Date.now();
             });
           }
           return body;
@@ -309,16 +352,24 @@ async function hold(c: Extract<FeedWorkerCommand, { type: 'hold' }>) {
       onChange: (list) => {
         changes++;
         track(h, list);
+        const gaps = h.feed.gaps();
+        for (; h.gapsTraced < gaps.length; h.gapsTraced++) if (h.seen) h.trace.push(`${stamp()} gap ${gaps[h.gapsTraced]!.after}<>${gaps[h.gapsTraced]!.before} (held ${list[0]?.seq ?? '-'}..${list.at(-1)?.seq ?? '-'})`);
       },
       onError: (error) => {
         h.errors++;
+        if (h.seen) h.trace.push(`${stamp()} error ${String((error as Error)?.message ?? error).slice(0, 80)}`);
         lastError = String((error as Error)?.message ?? error).slice(0, 200);
       },
     });
-    h.feed.channel.bind('chat', (payload: { seq: [number, number]; prev?: number }) => {
+    h.feed.channel.bind('chat', (payload: { seq: [number, number]; prev?: number; messages: Array<[number, ...unknown[]]> }) => {
+      if (h.heldAtDrop !== undefined) h.firstAfterDrop ??= payload.seq[0];
+      // Bound after the feed's own handler: the event is merged. A late event (the client behind its socket)
+      // slots in below messages held already, where track()'s walk back from the end does not reach.
+      if (h.seen) markHeld(h, payload.messages.map((m) => m[0]));
       if (h.seen) h.trace.push(`${stamp()} chat ${payload.seq[0]}..${payload.seq[1]} prev ${payload.prev ?? '-'}`);
     });
     pusher.connection.bind('state_change', ({ current }: { current: string }) => {
+      if (killedAt !== undefined && current !== 'connected') h.heldAtDrop ??= h.feed.messages().at(-1)?.seq ?? 0;
       if (h.seen) h.trace.push(`${stamp()} ${current}`);
     });
     h.feed.channel.bind('pusher:subscription_succeeded', () => {
@@ -327,6 +378,7 @@ async function hold(c: Extract<FeedWorkerCommand, { type: 'hold' }>) {
       if (killedAt !== undefined) {
         h.resubscribed = true;
         h.resubscribedAt ??= Date.now();
+        if (h.caughtUp) void h.feed.idle().then(() => (h.liveAt ??= Date.now()));
       }
     });
     held.push(h);
@@ -373,6 +425,11 @@ process.on('message', (command: FeedWorkerCommand) => {
     let keepDropped = 0;
     const truthIndex = new Map(command.truth.map((seq, i) => [seq, i]));
     const examples: VerifyReport['examples'] = [];
+    const gapExamples: VerifyReport['gapExamples'] = [];
+    let emptyGaps = 0;
+    let beyondBound = 0;
+    let beyondBy = 0;
+    let largestHole = 0;
     for (const h of held) {
       h.walkAll = true;
       track(h, h.feed.messages());
@@ -385,6 +442,22 @@ process.on('message', (command: FeedWorkerCommand) => {
         if (gaps.some((g) => seq > g.after && seq < g.before)) skipped++;
         else missing++;
       }
+      if (h.heldAtDrop !== undefined && h.firstAfterDrop !== undefined) {
+        const hole = command.truth.filter((seq) => seq > h.heldAtDrop! && seq < h.firstAfterDrop!).length;
+        largestHole = Math.max(largestHole, hole);
+        if (hole > maxBackfill) {
+          beyondBound++;
+          beyondBy += hole - maxBackfill;
+        }
+      }
+      // Each gap: the checked messages inside it, and how many of them the feed showed all the same.
+      const described = gaps.map((g) => {
+        const inside = command.truth.filter((seq) => seq > g.after && seq < g.before);
+        const shown = inside.filter((seq) => h.seen![seq - base]).length;
+        if (shown === inside.length) emptyGaps++;
+        return `${g.after}<>${g.before}: ${shown}/${inside.length} shown`;
+      });
+      if (gaps.length > h.gapsAtArm && gapExamples.length < 4) gapExamples.push({ gaps: described, trace: h.trace.slice(0, 400) });
       lost += missing;
       if (missing) {
         feedsWithLoss++;
@@ -400,7 +473,7 @@ process.on('message', (command: FeedWorkerCommand) => {
         }
       }
     }
-    const report: VerifyReport = { type: 'verified', feeds: held.length, feedsWithLoss, lost, skipped, keepDropped, doubled, gaps: held.reduce((a, h) => a + h.feed.gaps().length, 0), gapsSinceArm: held.reduce((a, h) => a + h.feed.gaps().length - h.gapsAtArm, 0), examples };
+    const report: VerifyReport = { type: 'verified', feeds: held.length, feedsWithLoss, lost, skipped, keepDropped, doubled, gaps: held.reduce((a, h) => a + h.feed.gaps().length, 0), gapsSinceArm: held.reduce((a, h) => a + h.feed.gaps().length - h.gapsAtArm, 0), examples, emptyGaps, gapExamples, beyondBound, beyondBy, largestHole };
     send(report);
   } else if (command.type === 'close') {
     for (const h of held) {

@@ -882,6 +882,7 @@ if (SCENARIOS.includes('R')) {
     const keepDropped = verified.reduce((a, v) => a + v.keepDropped, 0);
     const gapsSinceArm = verified.reduce((a, v) => a + v.gapsSinceArm, 0);
     const skipped = verified.reduce((a, v) => a + v.skipped, 0);
+    const emptyGaps = verified.reduce((a, v) => a + v.emptyGaps, 0);
     const errors = status.reduce((a, s) => a + s.errors, 0);
     const lastError = status.find((s) => s.lastError)?.lastError;
     const requests = h1.read + h1.shared - h0.read - h0.shared;
@@ -896,7 +897,12 @@ if (SCENARIOS.includes('R')) {
     if (keepDropped) log(`  (${fmt(keepDropped)} messages brought by a backfill and dropped at once by the feeds' keep window of ${fmt(RECONNECT_KEEP)}: older than all they held; not counted as lost)`);
     if (lost && process.env['BENCH_RT_DEBUG']) for (const e of verified.flatMap((v) => v.examples).slice(0, 3)) log(`  lost: ${JSON.stringify(e, null, 1)}`);
     log(`  ${''.padEnd(36)}resubscribed after the kill: p50 ${fmt(qs(0.5))} / p99 ${fmt(qs(0.99))} / all ${fmt(subscribedAfter.at(-1) ?? Number.NaN)} ms; over the storm: surviving node ${fmt(storm.nodeCpuPct)} % CPU, load clients ${fmt(storm.clientsCpuPct)} % (of one core)`);
-    log(`  ${''.padEnd(36)}gaps recorded: ${fmt(gaps - gapsSinceArm)} while the feeds opened (before the check), ${fmt(gapsSinceArm)} in the storm`);
+    const beyondBound = verified.reduce((a, v) => a + v.beyondBound, 0);
+    const beyondBy = verified.reduce((a, v) => a + v.beyondBy, 0);
+    const largestHole = Math.max(0, ...verified.map((v) => v.largestHole));
+    log(`  ${''.padEnd(36)}gaps recorded: ${fmt(gaps - gapsSinceArm)} while the feeds opened (before the check), ${fmt(gapsSinceArm)} in the storm; ${fmt(emptyGaps)} over messages all shown`);
+    log(`  ${''.padEnd(36)}reconnects that missed more than maxBackfill: ${fmt(beyondBound)} (by ${fmt(beyondBy)} messages in all; largest hole ${fmt(largestHole)} messages)`);
+    if (process.env['BENCH_RT_DEBUG']) for (const e of verified.flatMap((v) => v.gapExamples).slice(0, 6)) log(`  gap: ${JSON.stringify(e, null, 1)}`);
     log(`  ${''.padEnd(36)}check window: ${fmt(truth.length)} messages from the kill − 3 s to the end; history reads ${[...h1.sources].map(([k, v]) => `${k} ${fmt(v - (h0.sources.get(k) ?? 0))}`).join(', ')}; ${fmt(h1.shared - h0.shared)} shared`);
     summary.push(
       `R ${mode}: ${fmt(liveCount)}/${fmt(heldOk)} feeds live again, all within ${fmt(liveCount === heldOk ? liveAfter.at(-1)! : Number.NaN)} ms (p50 ${fmt(q(0.5))}, p99 ${fmt(q(0.99))}); lost ${fmt(lost)}, doubled ${fmt(doubled)}, gaps ${fmt(gaps)} (${fmt(skipped)} messages skipped by design); ` +
