@@ -328,8 +328,13 @@ describe('operators console', () => {
     expect(await page.textContent('#job-rows tr.failed')).toContain('disk full (seeded)');
 
     await page.fill('#rerun-day', DAY);
-    await page.click('#rerun-form button[type="submit"]');
+    // A double click is one rerun: both submits carry the form's one Idempotency-Key.
+    await page.dblclick('#rerun-form button[type="submit"]');
     await expect.poll(() => page.textContent('#rerun-status'), { timeout: 15_000 }).toContain(`Queued ${DAY}`);
+    const reruns = await sql<{ key: string }>`
+      SELECT after->>'idempotencyKey' AS key FROM audit_log WHERE action = 'summary.rerun' AND target_id = ${DAY}`.execute(db.db);
+    expect(reruns.rows).toHaveLength(1);
+    expect(reruns.rows[0]!.key).toMatch(/^[0-9a-f]{32}$/);
     await waitFor(
       async () => (await sql<{ status: string }>`SELECT status FROM job_runs WHERE period_key LIKE ${`%${DAY}%`} AND name <> 'retention'`.execute(db.db)).rows,
       (rows) => rows.some((r) => r.status === 'succeeded'),

@@ -16,6 +16,7 @@ import * as sendGift from './migrations/0015-send-gift';
 import * as lastActivity from './migrations/0016-last-activity';
 import * as consoleSessions from './migrations/0017-console-sessions';
 import * as jobRunsKeyset from './migrations/0018-job-runs-keyset';
+import * as rerunIdempotency from './migrations/0019-rerun-idempotency';
 import * as dailySummaries from './migrations/0005-daily-summaries';
 import { ensureMonthlyPartitions, MONTHLY_TABLES, type MonthlyTable } from './partitions';
 
@@ -39,6 +40,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0016-last-activity': lastActivity,
   '0017-console-sessions': consoleSessions,
   '0018-job-runs-keyset': jobRunsKeyset,
+  '0019-rerun-idempotency': rerunIdempotency,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -85,8 +85,8 @@ class ApiError extends Error {
   }
 }
 
-async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = {};
+async function api<T>(method: string, path: string, body?: unknown, extra: Record<string, string> = {}): Promise<T> {
+  const headers: Record<string, string> = { ...extra };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET' && session) headers['x-csrf-token'] = session.csrfToken;
   const response = await fetch(path, { method, headers, credentials: 'same-origin', ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
@@ -703,6 +703,12 @@ async function loadJobs(fresh: boolean) {
 }
 $('jobs-more').addEventListener('click', () => void loadJobs(false));
 $('jobs-status').addEventListener('change', () => void loadJobs(true));
+// One Idempotency-Key per rerun the operator means: a second click, or a resubmit after a network error,
+// of the same day and choice is the same rerun (one run, one message); a changed form or a queued answer
+// starts a new one. getRandomValues, not randomUUID: the latter exists only on https or localhost.
+let rerunKey: string | null = null;
+const newRerunKey = () => Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+for (const id of ['rerun-day', 'rerun-notify']) $(id).addEventListener('change', () => (rerunKey = null));
 $('rerun-form').addEventListener('submit', (event) => {
   event.preventDefault();
   const day = $<HTMLInputElement>('rerun-day').value;
@@ -710,8 +716,11 @@ $('rerun-form').addEventListener('submit', (event) => {
   const status = $('rerun-status');
   status.className = '';
   status.textContent = 'Queuing…';
-  api<Static<typeof RerunResponse>>('POST', '/v1/summaries/rerun', { day, notify })
+  rerunKey ??= newRerunKey();
+  const key = rerunKey;
+  api<Static<typeof RerunResponse>>('POST', '/v1/summaries/rerun', { day, notify }, { 'idempotency-key': key })
     .then(async (queued) => {
+      if (rerunKey === key) rerunKey = null;
       status.className = 'ok';
       status.textContent = `Queued ${queued.day}${queued.notify ? ' with its message' : ''} (${queued.jobKey}).`;
       await loadJobs(true);

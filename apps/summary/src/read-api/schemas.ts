@@ -109,6 +109,11 @@ export const RerunBody = Type.Object(
   { additionalProperties: false },
 );
 
+/** `POST /v1/summaries/rerun`'s optional Idempotency-Key: one key, one rerun (see the route). */
+export const RerunHeaders = Type.Object({
+  'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 128, pattern: '^[\\x21-\\x7e]+$' })),
+});
+
 /** `POST /v1/summaries/rerun` (202): the run is queued, see `GET /v1/jobs?name=daily-summary-rerun`. */
 export const RerunResponse = Type.Object({
   day: DayText,

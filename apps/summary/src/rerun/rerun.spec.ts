@@ -29,8 +29,13 @@ let telegram: FakeTelegram;
 let service: SummaryService;
 let operatorToken: string;
 
-const post = (body: unknown, token = ADMIN) =>
-  service.server.app.inject({ method: 'POST', url: '/v1/summaries/rerun', headers: { authorization: `Bearer ${token}` }, payload: body as object });
+const post = (body: unknown, token = ADMIN, key?: string) =>
+  service.server.app.inject({
+    method: 'POST',
+    url: '/v1/summaries/rerun',
+    headers: { authorization: `Bearer ${token}`, ...(key === undefined ? {} : { 'idempotency-key': key }) },
+    payload: body as object,
+  });
 const get = (url: string) => service.server.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${ADMIN}` } });
 
 const runsOf = async (periodKey: string) =>
@@ -185,5 +190,41 @@ describe('POST /v1/summaries/rerun', () => {
     await publishStored(env.messaging, env.topology.jobs.subject(RERUN_JOB), JSON.stringify(request), `${res.jobKey}:again`);
     await succeeded(res.periodKey);
     expect(dayMessages()).toHaveLength(4);
+  });
+  it('one Idempotency-Key is one rerun: racing, repeated and late retries answer the first one and send once', async () => {
+    const before = dayMessages().length;
+    const auditedWith = async (key: string) =>
+      (await get('/v1/audit?targetType=summary')).json().items.filter((e: { after: { idempotencyKey?: string } }) => e.after.idempotencyKey === key);
+    const key = 'console-3f1c0e6a9b2d4c58';
+    // Five at once: the unique index makes them one; the others wait on it and answer with its run.
+    const racing = await Promise.all(Array.from({ length: 5 }, () => post({ day: DAY, notify: true }, ADMIN, key)));
+    expect(racing.map((r) => r.statusCode)).toEqual([202, 202, 202, 202, 202]);
+    const jobKeys = new Set(racing.map((r) => r.json().jobKey));
+    expect(jobKeys.size).toBe(1);
+    expect(racing.filter((r) => r.headers['idempotent-replayed'] === 'true')).toHaveLength(4);
+    const first = racing[0]!.json();
+    await succeeded(first.periodKey);
+    expect(dayMessages()).toHaveLength(before + 1);
+    // A retry after the run succeeded (past any JetStream duplicate window that would matter here).
+    const late = await post({ day: DAY, notify: true }, ADMIN, key);
+    expect(late.statusCode).toBe(202);
+    expect(late.headers['idempotent-replayed']).toBe('true');
+    expect(late.json()).toEqual(first);
+    expect(await auditedWith(key)).toHaveLength(1);
+    expect(await runsOf(first.periodKey)).toEqual([{ status: 'succeeded' }]);
+    // The same key for another request is refused, and queues nothing.
+    const reused = await post({ day: '2026-11-21', notify: false }, ADMIN, key);
+    expect(reused.statusCode).toBe(422);
+    expect(reused.json().error.code).toBe('idempotency_key_reused');
+    const badKeys = await Promise.all(['', 'with space', 'x'.repeat(129)].map((k) => post({ day: DAY, notify: false }, ADMIN, k)));
+    expect(badKeys.map((r) => [r.statusCode, r.json().error.code])).toEqual(Array(3).fill([400, 'invalid_headers']));
+    // Another key is another rerun.
+    const other = (await post({ day: DAY, notify: true }, ADMIN, `${key}-2`)).json();
+    expect(other.jobKey).not.toBe(first.jobKey);
+    await succeeded(other.periodKey);
+    // Give a wrongly queued second run of the first key time to send, then count.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(dayMessages()).toHaveLength(before + 2);
+    expect(await auditedWith(key)).toHaveLength(1);
   });
 });
