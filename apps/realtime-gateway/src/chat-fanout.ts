@@ -12,30 +12,72 @@ const validator = compileValidator(ChatMessage);
 const MAX_EVENT_BYTES = 9_500;
 
 /**
- * Splits a room's items into `chat` events under the size limit, each naming the first and last
- * stream sequence it covers, so a client can tell when it missed one.
+ * The room's message before each of a window's messages, as this replica's tail saw the stream: undefined
+ * where it cannot say (the message is older than the tail, or the first the tail holds of the room).
  */
-export function chatEvents(channel: string, items: ChatItem[], prev?: number): Array<{ channel: string; name: string; data: string }> {
+export type PredecessorOf = (seq: number) => number | undefined;
+
+/** Reads predecessors from a room's tail items (ascending, every message of the room from the first held on). */
+export function tailPredecessors(tailItems: readonly ChatItem[]): PredecessorOf {
+  return (seq) => {
+    let lo = 0;
+    let hi = tailItems.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const at = tailItems[mid]!.seq;
+      if (at === seq) return mid > 0 ? tailItems[mid - 1]!.seq : undefined;
+      if (at < seq) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return undefined;
+  };
+}
+
+/**
+ * Splits a room's window into `chat` events under the size limit, in sequence order. Each event names the
+ * room's message before its first (`prev`) when the tail knows it, so a client that lacks that message knows
+ * it missed something; and says `whole` when it holds every message of the room from `prev` to its last, so
+ * the client may take that range as complete. A break — an item whose predecessor is not the item before
+ * it in the window (a redelivery from long ago, or messages another gateway replica fans out) — starts a
+ * new event, so the runs on either side stay whole.
+ *
+ * Why from the tail and not "the last this gateway sent": gateway replicas share the fan-out consumer, so a
+ * replica sees only part of a room, and a nak'd batch comes back after later ones. A chain of what one
+ * replica sent claims ranges complete that are not, and a client trusting it skips a catch-up it needs.
+ */
+export function chatEvents(channel: string, items: ChatItem[], prevOf: PredecessorOf = () => undefined): Array<{ channel: string; name: string; data: string }> {
   const events: Array<{ channel: string; name: string; data: string }> = [];
+  const sorted = [...items].sort((a, b) => a.seq - b.seq);
   let current: ChatRowWire[] = [];
+  let prev: number | undefined;
+  let whole = false;
   let size = 0;
   const push = () => {
     if (current.length === 0) return;
     const payload: ChatEventPayload = {
       seq: [current[0]![0], current.at(-1)![0]],
       ...(prev !== undefined ? { prev } : {}),
+      ...(whole ? { whole: true } : {}),
       platform: items[0]!.platform,
       messages: current,
     };
-    prev = current.at(-1)![0];
     events.push({ channel, name: 'chat', data: JSON.stringify(payload) });
     current = [];
     size = 0;
   };
-  for (const item of items) {
+  for (const item of sorted) {
+    const last = current.at(-1)?.[0];
+    if (item.seq === last) continue; // a redelivery of a message already in this window
+    const before = prevOf(item.seq);
     const row = chatRow(item);
     const rowSize = Buffer.byteLength(JSON.stringify(row)) + 1;
-    if (size + rowSize > MAX_EVENT_BYTES) push();
+    if (last !== undefined && (size + rowSize > MAX_EVENT_BYTES || (before !== undefined && before !== last))) push();
+    if (current.length === 0) {
+      prev = before;
+      whole = before !== undefined;
+    } else if (before === undefined) {
+      whole = false;
+    }
     current.push(row);
     size += rowSize;
   }
@@ -43,21 +85,36 @@ export function chatEvents(channel: string, items: ChatItem[], prev?: number): A
   return events;
 }
 
+/** What the fan-out needs of the replica's room tail (room-tail.ts). */
+export interface TailView {
+  get(channel: string): { items: readonly ChatItem[] };
+  reached(seq: number, timeoutMs: number): Promise<boolean>;
+}
+
 /**
  * Fan-out of the chat stream: each message joins its room's coalescing window and the batch is acked
  * once every message in it has been handed to the Pusher server.
  */
-export function createChatFanout(options: { triggers: TriggerQueue; windowMs: number }) {
-  // The last sequence sent per room, so each event names the one before it and a client that lacks it
-  // knows it missed something. Bounded: a forgotten room's next event simply carries no `prev`.
-  const lastSent = new Map<string, number>();
+export function createChatFanout(options: {
+  triggers: TriggerQueue;
+  windowMs: number;
+  /** The replica's room tail (a getter: it starts after the fan-out is built). */
+  tail: () => TailView;
+  /**
+   * (The tail must hold a window's worth of a room — its per-room size above messages/s × window — or a hot
+   * window's first messages have left it and go out without `prev`.)
+   * How long a window waits for the tail to read its newest message (both consume the same stream; either
+   * may be first). Past it the window goes out with what the tail knows: events without `prev` for the rest.
+   */
+  tailWaitMs?: number;
+}) {
+  const tailWaitMs = options.tailWaitMs ?? 250;
   const coalescer = createCoalescer<ChatItem>({
     windowMs: options.windowMs,
     send: async (channel, items) => {
-      const events = chatEvents(channel, items, lastSent.get(channel));
-      lastSent.delete(channel);
-      lastSent.set(channel, items.at(-1)!.seq);
-      if (lastSent.size > 100_000) lastSent.delete(lastSent.keys().next().value!);
+      const tail = options.tail();
+      await tail.reached(items.reduce((max, i) => Math.max(max, i.seq), 0), tailWaitMs);
+      const events = chatEvents(channel, items, tailPredecessors(tail.get(channel).items));
       await Promise.all(events.map((event) => options.triggers.send(event)));
     },
   });

@@ -129,6 +129,57 @@ describe('realtime gateway', () => {
     for (const e of events) expect(e.seq[0]).toBeLessThanOrEqual(e.seq[1]);
   });
 
+  it('with two replicas sharing the fan-out, every event names the room\'s true previous message, and `whole` ones hold all after it', async () => {
+    // Replicas split the fan-out consumer's batches, so each sees part of a room; both tails read the whole
+    // stream, so an event's `prev` is the room's message before it whichever replica sends it.
+    const second = build({ burst: 1000, perSecond: 100 });
+    await second.start();
+    try {
+      const viewer = client();
+      const sub = await subscribe(viewer, 'room-r-two');
+      expect(sub.ok).toBe(true);
+      const events: ChatEventPayload[] = [];
+      if (sub.ok) sub.channel.bind('chat', (payload: ChatEventPayload) => events.push(payload));
+      const published: number[] = [];
+      const acks: Array<Promise<unknown>> = [];
+      for (let i = 0; i < 400; i++) {
+        // Another room's messages in between: sequences are the whole stream's.
+        const m = chat(i, i % 3 === 0 ? 'r-other' : 'r-two');
+        acks.push(
+          env.messaging.js.publish(env.topology.chat.subject('onair', m.channelId), JSON.stringify(m), { msgID: `onair:${m.messageId}` }).then((ack) => {
+            if (m.channelId === 'r-two') published.push(ack.seq);
+          }),
+        );
+        if (i % 50 === 49) await Promise.all(acks.splice(0));
+      }
+      await Promise.all(acks);
+      published.sort((a, b) => a - b);
+      const count = () => events.reduce((n, e) => n + e.messages.length, 0);
+      await waitFor(count, (n) => n >= published.length, { what: 'the room over the socket, from both replicas' });
+      const room = new Set(published);
+      const before = new Map(published.map((seq, i) => [seq, published[i - 1]]));
+      let wholeEvents = 0;
+      for (const e of events) {
+        const seqs = chatItems(e).map((m) => m.seq);
+        expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+        expect(seqs.every((q) => room.has(q))).toBe(true);
+        if (e.prev !== undefined) expect(e.prev).toBe(before.get(seqs[0]!));
+        if (e.whole) {
+          wholeEvents++;
+          expect(e.prev).toBeDefined();
+          expect(seqs).toEqual(published.filter((q) => q > e.prev! && q <= seqs.at(-1)!));
+        }
+      }
+      expect(count()).toBe(published.length);
+      // Nearly every event can say its prev: all but the room's first (older than the tails) and any window
+      // whose tail read lagged past the fan-out's wait (a cold, loaded machine).
+      expect(events.filter((e) => e.prev !== undefined).length).toBeGreaterThanOrEqual(events.length * 0.9);
+      expect(wholeEvents).toBeGreaterThan(0);
+    } finally {
+      await second.stop();
+    }
+  });
+
   it('sends gifts and viewer counts to the room as they happen', async () => {
     const viewer = client();
     const sub = await subscribe(viewer, 'room-kick-777');

@@ -27,6 +27,13 @@ export interface RoomTail {
   get(channel: string): { items: readonly ChatItem[]; completeFrom: number };
   /** The sequence from which this replica has seen every message of every room (its consumer's start). */
   readonly startSeq: number | undefined;
+  /** The newest stream sequence the tail has read: it holds every room's messages up to here. */
+  readonly seenUpTo: number;
+  /**
+   * Resolves true once the tail has read up to `seq`, false after `timeoutMs` (the fan-out asks: its own
+   * consumer and the tail's read the same stream, and either may be first).
+   */
+  reached(seq: number, timeoutMs: number): Promise<boolean>;
   stop(): Promise<void>;
 }
 
@@ -49,15 +56,21 @@ export async function startRoomTail(options: {
   const entries = new Map<string, Entry>();
   let startSeq: number | undefined;
   let evicted = false;
+  let seenUpTo = 0;
+  /** Fan-out sends waiting for the tail to reach a sequence, oldest first. */
+  let waiters: Array<{ seq: number; resolve(reached: boolean): void }> = [];
   const { stream } = options.topology.chat;
   // The stream's next sequence when we start: every message from it on passes through this tail.
   const info = await options.messaging.jsm.streams.info(stream);
   startSeq = info.state.last_seq + 1;
+  seenUpTo = info.state.last_seq;
   const consumer = await options.messaging.js.consumers.get(stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: startSeq });
   const messages: ConsumerMessages = await consumer.consume({ max_messages: 1000 });
 
   const done = (async () => {
     for await (const msg of messages) {
+      seenUpTo = msg.seq;
+      if (waiters.length > 0) wake();
       let value: unknown;
       try {
         value = msg.json();
@@ -92,6 +105,19 @@ export async function startRoomTail(options: {
       }
     }
   })().catch((error: unknown) => options.logger.error({ err: error }, 'room tail consumer ended'));
+  // Waiters wake on the next turn: by then the loop body that raised seenUpTo has stored its message.
+  let wakeScheduled = false;
+  function wake() {
+    if (wakeScheduled) return;
+    wakeScheduled = true;
+    setImmediate(() => {
+      wakeScheduled = false;
+      const ready = waiters.filter((w) => w.seq <= seenUpTo);
+      if (ready.length === 0) return;
+      waiters = waiters.filter((w) => w.seq > seenUpTo);
+      for (const w of ready) w.resolve(true);
+    });
+  }
 
   return {
     get(channel) {
@@ -101,9 +127,30 @@ export async function startRoomTail(options: {
     get startSeq() {
       return startSeq;
     },
+    get seenUpTo() {
+      return seenUpTo;
+    },
+    reached(seq, timeoutMs) {
+      if (seq <= seenUpTo) return Promise.resolve(true);
+      return new Promise((resolve) => {
+        const waiter = {
+          seq,
+          resolve: (reached: boolean) => {
+            clearTimeout(timer);
+            resolve(reached);
+          },
+        };
+        const timer = setTimeout(() => {
+          waiters = waiters.filter((w) => w !== waiter);
+          resolve(false);
+        }, timeoutMs);
+        waiters.push(waiter);
+      });
+    },
     async stop() {
       await messages.close();
       await done;
+      for (const w of waiters.splice(0)) w.resolve(false);
     },
   };
 }
@@ -112,5 +159,7 @@ export async function startRoomTail(options: {
 export const EMPTY_TAIL: RoomTail = {
   get: () => ({ items: [], completeFrom: Infinity }),
   startSeq: undefined,
+  seenUpTo: 0,
+  reached: async () => false,
   stop: async () => undefined,
 };

@@ -63,8 +63,9 @@ function socket() {
   };
   const pusher: PusherLike = { subscribe: () => channel, unsubscribe: () => undefined };
   const emit = (event: string, data?: unknown) => handlers.get(event)?.forEach((cb) => cb(data));
-  const chat = (seqs: number[], prev?: number) =>
-    emit('chat', { seq: [seqs[0], seqs.at(-1)], ...(prev !== undefined ? { prev } : {}), platform: 'onair', messages: seqs.map((seq) => chatRow(item(seq))) });
+  /** A gateway's event: `whole` unless told otherwise when it names `prev` (one replica, in order). */
+  const chat = (seqs: number[], prev?: number, whole = prev !== undefined) =>
+    emit('chat', { seq: [seqs[0], seqs.at(-1)], ...(prev !== undefined ? { prev } : {}), ...(whole ? { whole: true } : {}), platform: 'onair', messages: seqs.map((seq) => chatRow(item(seq))) });
   return { pusher, emit, chat };
 }
 
@@ -138,6 +139,48 @@ describe('createRoomFeed', () => {
     expect(feed.messages().map((m) => m.seq)).toEqual([5, 7, 9, 11, 13, 15, 17]);
     expect(requests).toEqual(['?limit=50', '?after=5&limit=200', '?after=11&limit=200']);
     expect(changes.at(-1)).toBe(7);
+    expect(feed.gaps()).toEqual([]);
+    feed.close();
+  });
+
+  it('takes a range as complete only from an event that says `whole`: a partial event does not hide a hole named later', async () => {
+    history.length = 0;
+    history.push(...[1, 2, 3].map(item));
+    requests.length = 0;
+    const s = socket();
+    const feed = createRoomFeed({ pusher: s.pusher, roomId: 'r', gatewayUrl, onChange: () => undefined });
+    s.emit('pusher:subscription_succeeded');
+    await feed.idle();
+    history.push(...[4, 5, 6, 7].map(item));
+    // A replica whose tail did not know all of 4..7 (5 went out elsewhere): prev, but not whole.
+    s.chat([4, 7], 3, false);
+    // 6 names 5, which this client never got: a catch-up from 4 must ask (had 3..7 been taken as complete,
+    // it would have found nothing to ask and 5 would be lost without a gap).
+    s.chat([6], 5);
+    await settle(feed);
+    expect(feed.messages().map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(requests).toEqual(['?limit=50', '?after=4&limit=200']);
+    expect(feed.gaps()).toEqual([]);
+    feed.close();
+  });
+
+  it('catches up on a message missed from one gateway replica while another fans out the rest of the room', async () => {
+    history.length = 0;
+    history.push(...[1, 2].map(item));
+    requests.length = 0;
+    const s = socket();
+    const feed = createRoomFeed({ pusher: s.pusher, roomId: 'r', gatewayUrl, onChange: () => undefined });
+    s.emit('pusher:subscription_succeeded');
+    await feed.idle();
+    history.push(...[3, 4, 5, 6].map(item));
+    // Replica A fans out 3 and 5, replica B 4 and 6; each event names the room's previous message (both
+    // replicas' tails read the whole stream), so a break between 3 and 5 is two events. B's [4] never came.
+    s.chat([3], 2);
+    s.chat([5], 4); // names 4: the client asks
+    s.chat([6], 5);
+    await settle(feed);
+    expect(feed.messages().map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(requests).toEqual(['?limit=50', '?after=3&limit=200']);
     expect(feed.gaps()).toEqual([]);
     feed.close();
   });

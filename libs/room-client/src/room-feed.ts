@@ -30,8 +30,16 @@ export type ChatRowWire = [seq: number, id: string, senderId: string, senderName
 /** The `chat` event: the messages, the first and last sequence they cover, and the room's message sent before them. */
 export interface ChatEventPayload {
   seq: [number, number];
-  /** The room's previous message's sequence, as the sending gateway knows it (absent for its first). */
+  /**
+   * The room's message before `seq[0]`, as the sending gateway's view of the whole stream knows it (absent
+   * where it cannot say). A client that lacks it missed something.
+   */
   prev?: number;
+  /**
+   * The event holds every message of the room after `prev` up to `seq[1]`. Absent when it may not: another
+   * gateway replica fans out part of the room, or the event carries a redelivery from long ago.
+   */
+  whole?: true;
   /** Platform of every message in the event (a room belongs to one). */
   platform: string;
   messages: ChatRowWire[];
@@ -348,14 +356,19 @@ export function createRoomFeed(options: RoomFeedOptions): RoomFeed {
   };
 
   const onChat = (payload: ChatEventPayload) => {
-    const first = payload.seq[0];
-    if (opened && payload.prev !== undefined && !skipped(payload.prev) && !seen.has(payload.prev)) {
+    const items = chatItems(payload);
+    const first = items[0]?.seq;
+    if (first === undefined) return;
+    const prev = payload.prev !== undefined && payload.prev < first ? payload.prev : undefined;
+    if (opened && prev !== undefined && !skipped(prev) && !seen.has(prev)) {
       // The sender says the room had a message we never got (dropped while we were away, or not yet here).
-      void catchUp(lastBelow(payload.prev), first, payload.prev);
+      void catchUp(lastBelow(prev), first, prev);
     }
-    merge(chatItems(payload));
-    // The sending gateway's word: the room had nothing between `prev` and this event's messages.
-    cover(payload.prev ?? first - 1, payload.seq[1]);
+    merge(items);
+    // The sending gateway's word that the room had nothing else from `prev` to the event's last: taken only
+    // from an event that says so and is well formed (rising sequences), never from an event that merely
+    // names a `prev` (another replica's share of the room, or an earlier gateway's event).
+    if (payload.whole && prev !== undefined && items.every((m, i) => i === 0 || m.seq > items[i - 1]!.seq)) cover(prev, items.at(-1)!.seq);
   };
 
   const onSubscribed = () => {
