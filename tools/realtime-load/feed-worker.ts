@@ -9,6 +9,8 @@
  *           sends each new connection to the first upstream that accepts it (Soketi node 1, then node 2).
  *   arm     from here on, record every sequence each held feed shows (at or above `base`).
  *   status  how many held feeds are live (connected, resubscribed and backfilled since the kill).
+ *   settle  wait until every held feed shows the last message published (a loaded client reads its socket
+ *           seconds behind: what it has not read yet is late, not lost).
  *   verify  per held feed, sequences of `truth` it never showed and sequences it showed twice.
  */
 import { createServer, connect as tcpConnect, type Socket } from 'node:net';
@@ -38,8 +40,18 @@ export type FeedWorkerCommand =
   | { type: 'arm'; base: number; size: number }
   | { type: 'killed'; at: number }
   | { type: 'status' }
+  | { type: 'settle'; last: number; timeoutMs: number }
   | { type: 'verify'; truth: number[] }
   | { type: 'close' };
+
+export interface SettleReport {
+  type: 'settled';
+  /** Held feeds that showed the last message published (or hold it inside a gap) before the timeout. */
+  settled: number;
+  unsettled: number;
+  /** ms until the last of them settled. */
+  waitedMs: number;
+}
 
 export interface JoinReport {
   type: 'joined';
@@ -418,6 +430,17 @@ process.on('message', (command: FeedWorkerCommand) => {
       ...(lastError ? { lastError } : {}),
     };
     send(report);
+  } else if (command.type === 'settle') {
+    const started = Date.now();
+    const done = (h: Held) => (h.feed.messages().at(-1)?.seq ?? 0) >= command.last || h.feed.gaps().some((g) => command.last > g.after && command.last < g.before);
+    const check = async () => {
+      while (Date.now() - started < command.timeoutMs && !held.every(done)) await sleep(100);
+      await Promise.all(held.map((h) => h.feed.idle()));
+      const settled = held.filter(done).length;
+      const report: SettleReport = { type: 'settled', settled, unsettled: held.length - settled, waitedMs: Date.now() - started };
+      send(report);
+    };
+    void check();
   } else if (command.type === 'verify') {
     let lost = 0;
     let skipped = 0;
