@@ -51,6 +51,9 @@ export interface SettleReport {
   unsettled: number;
   /** ms until the last of them settled. */
   waitedMs: number;
+  /** Those that had not: by pusher-js connection state, and how far behind the last message they were. */
+  unsettledStates: Record<string, number>;
+  unsettledBehind: number[];
 }
 
 export interface JoinReport {
@@ -437,7 +440,16 @@ process.on('message', (command: FeedWorkerCommand) => {
       while (Date.now() - started < command.timeoutMs && !held.every(done)) await sleep(100);
       await Promise.all(held.map((h) => h.feed.idle()));
       const settled = held.filter(done).length;
-      const report: SettleReport = { type: 'settled', settled, unsettled: held.length - settled, waitedMs: Date.now() - started };
+      const late = held.filter((h) => !done(h));
+      const report: SettleReport = {
+        type: 'settled',
+        settled,
+        unsettled: late.length,
+        waitedMs: Date.now() - started,
+        unsettledStates: late.reduce<Record<string, number>>((a, h) => ({ ...a, [h.pusher.connection.state]: (a[h.pusher.connection.state] ?? 0) + 1 }), {}),
+        unsettledBehind: late.slice(0, 5).map((h) => command.last - (h.feed.messages().at(-1)?.seq ?? 0)),
+      };
+      if (process.env['BENCH_RT_DEBUG']) for (const h of late.slice(0, 2)) console.error(`unsettled feed: ${h.trace.slice(-40).join(' | ')}`);
       send(report);
     };
     void check();

@@ -99,6 +99,8 @@ const RECONNECT_TAIL = Number(env('BENCH_RT_RECONNECT_TAIL', '10000'));
  */
 const RECONNECT_WINDOW_MS = Number(env('BENCH_RT_RECONNECT_WINDOW_MS', '500'));
 const RECONNECT_WORKERS = Number(env('BENCH_RT_RECONNECT_WORKERS', '4'));
+/** How long the check waits for every feed to show the last message published (late, not lost). */
+const SETTLE_MS = Number(env('BENCH_RT_SETTLE_MS', '180000'));
 const RECONNECT_MODES = env('BENCH_RT_RECONNECT_MODES', 'sync,jitter').split(',');
 const SESSION_SECRET = 'bench-realtime-session-secret-0123456789';
 const SESSION = testSessionKeys(SESSION_SECRET);
@@ -868,7 +870,7 @@ if (SCENARIOS.includes('R')) {
     const truth = seqs.filter((q) => q >= base);
     // Then until every feed shows the last message published: a load client on a saturated machine reads its
     // socket seconds behind, and what it has not read yet is late, not lost. Past 60 s, what is missing counts.
-    const settled = await askAll<SettleReport>({ type: 'settle', last: truth.reduce((a, q) => Math.max(a, q), 0), timeoutMs: 60_000 }, 'settled');
+    const settled = await askAll<SettleReport>({ type: 'settle', last: truth.reduce((a, q) => Math.max(a, q), 0), timeoutMs: SETTLE_MS }, 'settled');
     status = await askAll<StatusReport>({ type: 'status' }, 'status');
     const h1 = await historyCounters();
     const verified = await askAll<VerifyReport>({ type: 'verify', truth }, 'verified');
@@ -906,7 +908,7 @@ if (SCENARIOS.includes('R')) {
     log(`  ${''.padEnd(36)}reconnects that missed more than maxBackfill: ${fmt(beyondBound)} (by ${fmt(beyondBy)} messages in all; largest hole ${fmt(largestHole)} messages)`);
     if (process.env['BENCH_RT_DEBUG']) for (const e of verified.flatMap((v) => v.gapExamples).slice(0, 6)) log(`  gap: ${JSON.stringify(e, null, 1)}`);
     const unsettled = settled.reduce((a, r) => a + r.unsettled, 0);
-    log(`  ${''.padEnd(36)}before the check: ${fmt(settled.reduce((a, r) => a + r.settled, 0))} feeds showed the last message published within ${fmt(Math.max(0, ...settled.map((r) => r.waitedMs)))} ms of its fan-out${unsettled ? `, ${fmt(unsettled)} had not after 60 s` : ''}`);
+    log(`  ${''.padEnd(36)}before the check: ${fmt(settled.reduce((a, r) => a + r.settled, 0))} feeds showed the last message published within ${fmt(Math.max(0, ...settled.map((r) => r.waitedMs)))} ms of its fan-out${unsettled ? `, ${fmt(unsettled)} had not after ${fmt(SETTLE_MS / 1000)} s (${JSON.stringify(Object.assign({}, ...settled.map((r) => r.unsettledStates)))}; behind by ${settled.flatMap((r) => r.unsettledBehind).slice(0, 6).join(', ')} sequences)` : ''}`);
     log(`  ${''.padEnd(36)}check window: ${fmt(truth.length)} messages from the kill − 3 s to the end; history reads ${[...h1.sources].map(([k, v]) => `${k} ${fmt(v - (h0.sources.get(k) ?? 0))}`).join(', ')}; ${fmt(h1.shared - h0.shared)} shared`);
     summary.push(
       `R ${mode}: ${fmt(liveCount)}/${fmt(heldOk)} feeds live again, all within ${fmt(liveCount === heldOk ? liveAfter.at(-1)! : Number.NaN)} ms (p50 ${fmt(q(0.5))}, p99 ${fmt(q(0.99))}); lost ${fmt(lost)}, doubled ${fmt(doubled)}, gaps ${fmt(gaps)} (${fmt(skipped)} messages skipped by design); ` +
