@@ -710,7 +710,14 @@ async function historyCounters() {
     const m = /^gateway_history_reads_total\{.*source="([^"]+)".*\} (\S+)/.exec(line);
     if (m) sources.set(m[1]!, Number(m[2]));
   }
-  return { read: read('gateway_history_requests_total', 'how="read"'), shared: read('gateway_history_requests_total', 'how="shared"'), sources };
+  let windows = 0;
+  const events = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line.startsWith('gateway_chat_windows_total ')) windows = Number(line.slice(line.lastIndexOf(' ') + 1));
+    const m = /^gateway_chat_events_total\{prev="([^"]+)",whole="([^"]+)"\} (\S+)/.exec(line);
+    if (m) events.set(`${m[1]}/${m[2]}`, Number(m[3]));
+  }
+  return { read: read('gateway_history_requests_total', 'how="read"'), shared: read('gateway_history_requests_total', 'how="shared"'), sources, windows, events };
 }
 let feedWorkers: ChildProcess[] = [];
 function startFeedWorkers(n: number) {
@@ -909,6 +916,9 @@ if (SCENARIOS.includes('R')) {
     if (process.env['BENCH_RT_DEBUG']) for (const e of verified.flatMap((v) => v.gapExamples).slice(0, 6)) log(`  gap: ${JSON.stringify(e, null, 1)}`);
     const unsettled = settled.reduce((a, r) => a + r.unsettled, 0);
     log(`  ${''.padEnd(36)}before the check: ${fmt(settled.reduce((a, r) => a + r.settled, 0))} feeds showed the last message published within ${fmt(Math.max(0, ...settled.map((r) => r.waitedMs)))} ms of its fan-out${unsettled ? `, ${fmt(unsettled)} had not after ${fmt(SETTLE_MS / 1000)} s (${JSON.stringify(Object.assign({}, ...settled.map((r) => r.unsettledStates)))}; behind by ${settled.flatMap((r) => r.unsettledBehind).slice(0, 6).join(', ')} sequences)` : ''}`);
+    const sentEvents = [...h1.events].map(([k, v]) => [k, v - (h0.events.get(k) ?? 0)] as const);
+    const eventsTotal = sentEvents.reduce((a, [, v]) => a + v, 0);
+    log(`  ${''.padEnd(36)}gateway over the storm: ${fmt(h1.windows - h0.windows)} windows, ${fmt(eventsTotal)} chat events (${sentEvents.filter(([, v]) => v > 0).map(([k, v]) => `${k === 'named/yes' ? 'prev, whole' : k === 'named/no' ? 'prev, not whole' : 'no prev'} ${fmt(v)}`).join('; ')})`);
     log(`  ${''.padEnd(36)}check window: ${fmt(truth.length)} messages from the kill − 3 s to the end; history reads ${[...h1.sources].map(([k, v]) => `${k} ${fmt(v - (h0.sources.get(k) ?? 0))}`).join(', ')}; ${fmt(h1.shared - h0.shared)} shared`);
     summary.push(
       `R ${mode}: ${fmt(liveCount)}/${fmt(heldOk)} feeds live again, all within ${fmt(liveCount === heldOk ? liveAfter.at(-1)! : Number.NaN)} ms (p50 ${fmt(q(0.5))}, p99 ${fmt(q(0.99))}); lost ${fmt(lost)}, doubled ${fmt(doubled)}, gaps ${fmt(gaps)} (${fmt(skipped)} messages skipped by design); ` +

@@ -184,7 +184,7 @@ export function buildApp(deps: GatewayDeps): Gateway {
     windowMs: deps.presenceWindowMs,
   });
   const triggers = createTriggerQueue(deps.pusher, deps.registry);
-  const fanout = createChatFanout({ triggers, windowMs: deps.coalesceWindowMs, tail: () => tail });
+  const fanout = createChatFanout({ triggers, windowMs: deps.coalesceWindowMs, tail: () => tail, registry: deps.registry });
   const leaderboards = createLeaderboardPusher({
     db: deps.db.db,
     triggers,

@@ -1,6 +1,7 @@
 import { ChatMessage, compileValidator, roomChannel } from '@onair/contracts';
 import { decodeBatch, type BatchContext, type JsMsg } from '@onair/messaging';
 import { chatRow, type ChatEventPayload, type ChatItem, type ChatRowWire } from '@onair/room-client';
+import { Counter, type Registry } from 'prom-client';
 import { createCoalescer } from './coalescer';
 import type { TriggerQueue } from './trigger-queue';
 
@@ -45,8 +46,17 @@ export function tailPredecessors(tailItems: readonly ChatItem[]): PredecessorOf 
  * replica sees only part of a room, and a nak'd batch comes back after later ones. A chain of what one
  * replica sent claims ranges complete that are not, and a client trusting it skips a catch-up it needs.
  */
-export function chatEvents(channel: string, items: ChatItem[], prevOf: PredecessorOf = () => undefined): Array<{ channel: string; name: string; data: string }> {
-  const events: Array<{ channel: string; name: string; data: string }> = [];
+export interface ChatEventOut {
+  channel: string;
+  name: 'chat';
+  data: string;
+  /** What the payload says (for metrics): it names `prev`, it is `whole`. */
+  named: boolean;
+  whole: boolean;
+}
+
+export function chatEvents(channel: string, items: ChatItem[], prevOf: PredecessorOf = () => undefined): ChatEventOut[] {
+  const events: ChatEventOut[] = [];
   const sorted = [...items].sort((a, b) => a.seq - b.seq);
   let current: ChatRowWire[] = [];
   let prev: number | undefined;
@@ -61,7 +71,7 @@ export function chatEvents(channel: string, items: ChatItem[], prevOf: Predecess
       platform: items[0]!.platform,
       messages: current,
     };
-    events.push({ channel, name: 'chat', data: JSON.stringify(payload) });
+    events.push({ channel, name: 'chat', data: JSON.stringify(payload), named: prev !== undefined, whole });
     current = [];
     size = 0;
   };
@@ -107,15 +117,23 @@ export function createChatFanout(options: {
    * may be first). Past it the window goes out with what the tail knows: events without `prev` for the rest.
    */
   tailWaitMs?: number;
+  registry?: Registry;
 }) {
   const tailWaitMs = options.tailWaitMs ?? 250;
+  const registers = options.registry ? [options.registry] : [];
+  const windows = new Counter({ name: 'gateway_chat_windows_total', help: 'Coalesced chat windows sent (one room each).', registers });
+  // Events without `prev` mean the tail could not say (it lagged past tailWaitMs, or the room is older than
+  // it); not whole, a window held a redelivery or another replica's share. Both cost clients precision, not messages.
+  const events = new Counter({ name: 'gateway_chat_events_total', help: 'Chat events sent, by whether they name prev and are whole.', labelNames: ['prev', 'whole'], registers });
   const coalescer = createCoalescer<ChatItem>({
     windowMs: options.windowMs,
     send: async (channel, items) => {
       const tail = options.tail();
       await tail.reached(items.reduce((max, i) => Math.max(max, i.seq), 0), tailWaitMs);
-      const events = chatEvents(channel, items, tailPredecessors(tail.get(channel).items));
-      await Promise.all(events.map((event) => options.triggers.send(event)));
+      const sent = chatEvents(channel, items, tailPredecessors(tail.get(channel).items));
+      windows.inc();
+      for (const event of sent) events.inc({ prev: event.named ? 'named' : 'unknown', whole: event.whole ? 'yes' : 'no' });
+      await Promise.all(sent.map(({ channel, name, data }) => options.triggers.send({ channel, name, data })));
     },
   });
   return {
