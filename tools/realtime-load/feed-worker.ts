@@ -93,6 +93,11 @@ export interface VerifyReport {
   skipped: number;
   /** Brought by a backfill page and dropped at once by the feed's `keep` window (older than all it held). */
   keepDropped: number;
+  /**
+   * Never shown, older than every message the feed holds at the check: below its `keep` window, which holds the
+   * newest `keep` on purpose (scrolling back, `loadOlder`, fetches them). Not lost, and not counted as such.
+   */
+  belowKeep: number;
   doubled: number;
   gaps: number;
   /** Of `gaps`, those recorded after the check began. */
@@ -458,6 +463,7 @@ process.on('message', (command: FeedWorkerCommand) => {
     let skipped = 0;
     let feedsWithLoss = 0;
     let keepDropped = 0;
+    let belowKeep = 0;
     const truthIndex = new Map(command.truth.map((seq, i) => [seq, i]));
     const examples: VerifyReport['examples'] = [];
     const gapExamples: VerifyReport['gapExamples'] = [];
@@ -475,6 +481,7 @@ process.on('message', (command: FeedWorkerCommand) => {
         if (shown === 3) keepDropped++;
         if (shown) continue;
         if (gaps.some((g) => seq > g.after && seq < g.before)) skipped++;
+        else if (seq < (h.feed.messages()[0]?.seq ?? -Infinity)) belowKeep++;
         else missing++;
       }
       if (h.heldAtDrop !== undefined && h.firstAfterDrop !== undefined) {
@@ -498,7 +505,8 @@ process.on('message', (command: FeedWorkerCommand) => {
         feedsWithLoss++;
         if (examples.length < 3) {
           const ranges: string[] = [];
-          const missed = command.truth.filter((seq) => !h.seen![seq - base] && !gaps.some((g) => seq > g.after && seq < g.before));
+          const oldest = h.feed.messages()[0]?.seq ?? -Infinity;
+          const missed = command.truth.filter((seq) => !h.seen![seq - base] && seq >= oldest && !gaps.some((g) => seq > g.after && seq < g.before));
           for (let k = 0; k < missed.length; k++) {
             const start = missed[k]!;
             while (k + 1 < missed.length && truthIndex.get(missed[k + 1]!) === truthIndex.get(missed[k]!)! + 1) k++;
@@ -508,7 +516,7 @@ process.on('message', (command: FeedWorkerCommand) => {
         }
       }
     }
-    const report: VerifyReport = { type: 'verified', feeds: held.length, feedsWithLoss, lost, skipped, keepDropped, doubled, gaps: held.reduce((a, h) => a + h.feed.gaps().length, 0), gapsSinceArm: held.reduce((a, h) => a + h.feed.gaps().length - h.gapsAtArm, 0), examples, emptyGaps, gapExamples, beyondBound, beyondBy, largestHole };
+    const report: VerifyReport = { type: 'verified', feeds: held.length, feedsWithLoss, lost, skipped, keepDropped, belowKeep, doubled, gaps: held.reduce((a, h) => a + h.feed.gaps().length, 0), gapsSinceArm: held.reduce((a, h) => a + h.feed.gaps().length - h.gapsAtArm, 0), examples, emptyGaps, gapExamples, beyondBound, beyondBy, largestHole };
     send(report);
   } else if (command.type === 'close') {
     for (const h of held) {

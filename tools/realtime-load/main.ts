@@ -713,9 +713,12 @@ async function historyCounters() {
   let windows = 0;
   const events = new Map<string, number>();
   for (const line of text.split('\n')) {
-    if (line.startsWith('gateway_chat_windows_total ')) windows = Number(line.slice(line.lastIndexOf(' ') + 1));
-    const m = /^gateway_chat_events_total\{prev="([^"]+)",whole="([^"]+)"\} (\S+)/.exec(line);
-    if (m) events.set(`${m[1]}/${m[2]}`, Number(m[3]));
+    // The registry adds its own default labels: read ours wherever they sit.
+    if (/^gateway_chat_windows_total[ {]/.test(line)) windows = Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (line.startsWith('gateway_chat_events_total{')) {
+      const label = (name: string) => new RegExp(`${name}="([^"]+)"`).exec(line)?.[1];
+      events.set(`${label('prev')}/${label('whole')}`, Number(line.slice(line.lastIndexOf(' ') + 1)));
+    }
   }
   return { read: read('gateway_history_requests_total', 'how="read"'), shared: read('gateway_history_requests_total', 'how="shared"'), sources, windows, events };
 }
@@ -905,6 +908,8 @@ if (SCENARIOS.includes('R')) {
     if (liveCount < heldOk) log(`  (${fmt(heldOk - liveCount)} feeds not live again within 60 s)`);
     if (lastError) log(`  (history request failures, retried by the feeds; the last: ${lastError})`);
     if (lost) log(`  (${fmt(lost)} messages missing outside any recorded gap, over ${fmt(feedsWithLoss)} feeds)`);
+    const belowKeep = verified.reduce((a, v) => a + v.belowKeep, 0);
+    if (belowKeep) log(`  (${fmt(belowKeep)} messages never shown and older than all a feed holds at the check: below its keep window of ${fmt(RECONNECT_KEEP)}, fetched by scrolling back; not counted as lost)`);
     if (keepDropped) log(`  (${fmt(keepDropped)} messages brought by a backfill and dropped at once by the feeds' keep window of ${fmt(RECONNECT_KEEP)}: older than all they held; not counted as lost)`);
     if (lost && process.env['BENCH_RT_DEBUG']) for (const e of verified.flatMap((v) => v.examples).slice(0, 3)) log(`  lost: ${JSON.stringify(e, null, 1)}`);
     log(`  ${''.padEnd(36)}resubscribed after the kill: p50 ${fmt(qs(0.5))} / p99 ${fmt(qs(0.99))} / all ${fmt(subscribedAfter.at(-1) ?? Number.NaN)} ms; over the storm: surviving node ${fmt(storm.nodeCpuPct)} % CPU, load clients ${fmt(storm.clientsCpuPct)} % (of one core)`);
