@@ -95,7 +95,13 @@ export function createLeaderboardPusher(options: LeaderboardPusherOptions) {
   });
   let stopped = false;
 
-  const push = async (platform: string, channelId: string, key: string, state: RoomState) => {
+  const push = async (platform: string, channelId: string, key: string, state: RoomState, due: number) => {
+    // Node's timers may fire a millisecond before Date.now() says the delay is over (their clock is another
+    // one, truncated): wait out the rest, so two of a room's boards are never less than a window apart.
+    if (now() < due) {
+      state.timer = setTimeout(() => void push(platform, channelId, key, state, due), due - now());
+      return;
+    }
     state.timer = undefined;
     clearTimeout(state.forget);
     state.lastAt = now();
@@ -135,7 +141,7 @@ export function createLeaderboardPusher(options: LeaderboardPusherOptions) {
       const due = Math.max(state.lastAt + options.intervalMs, at + settleMs);
       const room = state;
       clearTimeout(room.forget);
-      room.timer = setTimeout(() => void push(platform, channelId, key, room), Math.max(0, due - at));
+      room.timer = setTimeout(() => void push(platform, channelId, key, room, due), Math.max(0, due - at));
     },
     /** Rooms with a leaderboard event due or sent within the last window. */
     get rooms(): number {
