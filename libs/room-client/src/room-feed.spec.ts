@@ -101,6 +101,23 @@ describe('createRoomFeed', () => {
     feed.close();
   });
 
+  it('opens at the newest page even when older events came before it, with no hole above them', async () => {
+    history.length = 0;
+    history.push(...Array.from({ length: 500 }, (_, i) => item(i + 1)));
+    requests.length = 0;
+    const s = socket();
+    const feed = createRoomFeed({ pusher: s.pusher, roomId: 'r', gatewayUrl, history: 50, onChange: () => undefined });
+    // A fan-out still working through a backlog: events far older than the newest page, and one inside it.
+    s.chat([100, 101], 99);
+    s.chat([470], 469);
+    s.emit('pusher:subscription_succeeded');
+    await feed.idle();
+    expect(feed.messages().map((m) => m.seq)).toEqual(Array.from({ length: 50 }, (_, i) => 451 + i));
+    expect(feed.gaps()).toEqual([]);
+    expect(requests).toEqual(['?limit=50']);
+    feed.close();
+  });
+
   it('opens with the newest page in one request, and scrolls back through `before`', async () => {
     history.length = 0;
     history.push(...Array.from({ length: 5_000 }, (_, i) => item(i + 1)));

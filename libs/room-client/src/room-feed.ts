@@ -379,6 +379,12 @@ export function createRoomFeed(options: RoomFeedOptions): RoomFeed {
           mergePage(await get(`after=${options.after}&limit=${maxBackfill}`), options.after);
         } else {
           const page = await loadNewest();
+          // Events that came before the page and are older than it (a fan-out still working through a
+          // backlog) would sit above a hole nothing marks: the feed starts at the page.
+          if (list.some((m) => m.seq <= floor)) {
+            for (const m of list) if (m.seq <= floor) seen.delete(m.seq);
+            list = list.filter((m) => m.seq > floor);
+          }
           mergePage(page, (page.items[0]?.seq ?? page.next + 1) - 1);
         }
         opened = true;
