@@ -34,6 +34,16 @@ export function tailPredecessors(tailItems: readonly ChatItem[]): PredecessorOf 
   };
 }
 
+/** A `chat` event for the trigger queue, with what its payload says for the metrics. */
+export interface ChatEventOut {
+  channel: string;
+  name: 'chat';
+  data: string;
+  /** The payload names `prev`; it is `whole`. */
+  named: boolean;
+  whole: boolean;
+}
+
 /**
  * Splits a room's window into `chat` events under the size limit, in sequence order. Each event names the
  * room's message before its first (`prev`) when the tail knows it, so a client that lacks that message knows
@@ -46,15 +56,6 @@ export function tailPredecessors(tailItems: readonly ChatItem[]): PredecessorOf 
  * replica sees only part of a room, and a nak'd batch comes back after later ones. A chain of what one
  * replica sent claims ranges complete that are not, and a client trusting it skips a catch-up it needs.
  */
-export interface ChatEventOut {
-  channel: string;
-  name: 'chat';
-  data: string;
-  /** What the payload says (for metrics): it names `prev`, it is `whole`. */
-  named: boolean;
-  whole: boolean;
-}
-
 export function chatEvents(channel: string, items: ChatItem[], prevOf: PredecessorOf = () => undefined): ChatEventOut[] {
   const events: ChatEventOut[] = [];
   const sorted = [...items].sort((a, b) => a.seq - b.seq);
@@ -111,10 +112,10 @@ export function createChatFanout(options: {
   /** The replica's room tail (a getter: it starts after the fan-out is built). */
   tail: () => TailView;
   /**
-   * (The tail must hold a window's worth of a room — its per-room size above messages/s × window — or a hot
-   * window's first messages have left it and go out without `prev`.)
    * How long a window waits for the tail to read its newest message (both consume the same stream; either
    * may be first). Past it the window goes out with what the tail knows: events without `prev` for the rest.
+   * The tail must also hold a window's worth of a room (its per-room size above messages/s × window), or a
+   * hot window's first messages have left it and go out without `prev`.
    */
   tailWaitMs?: number;
   registry?: Registry;

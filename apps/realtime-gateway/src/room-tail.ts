@@ -27,8 +27,6 @@ export interface RoomTail {
   get(channel: string): { items: readonly ChatItem[]; completeFrom: number };
   /** The sequence from which this replica has seen every message of every room (its consumer's start). */
   readonly startSeq: number | undefined;
-  /** The newest stream sequence the tail has read: it holds every room's messages up to here. */
-  readonly seenUpTo: number;
   /**
    * Resolves true once the tail has read up to `seq`, false after `timeoutMs` (the fan-out asks: its own
    * consumer and the tail's read the same stream, and either may be first).
@@ -56,6 +54,7 @@ export async function startRoomTail(options: {
   const entries = new Map<string, Entry>();
   let startSeq: number | undefined;
   let evicted = false;
+  /** The newest stream sequence the tail has read: it holds every room's messages up to here. */
   let seenUpTo = 0;
   /** Fan-out sends waiting for the tail to reach a sequence, oldest first. */
   let waiters: Array<{ seq: number; resolve(reached: boolean): void }> = [];
@@ -127,9 +126,6 @@ export async function startRoomTail(options: {
     get startSeq() {
       return startSeq;
     },
-    get seenUpTo() {
-      return seenUpTo;
-    },
     reached(seq, timeoutMs) {
       if (seq <= seenUpTo) return Promise.resolve(true);
       return new Promise((resolve) => {
@@ -159,7 +155,6 @@ export async function startRoomTail(options: {
 export const EMPTY_TAIL: RoomTail = {
   get: () => ({ items: [], completeFrom: Infinity }),
   startSeq: undefined,
-  seenUpTo: 0,
   reached: async () => false,
   stop: async () => undefined,
 };
