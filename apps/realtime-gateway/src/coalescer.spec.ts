@@ -43,4 +43,52 @@ describe('coalescer', () => {
     const c = createCoalescer<number>({ windowMs: 100, send: async () => Promise.reject(new Error('soketi down')), now: () => Date.now() });
     await expect(c.add('r', 1)).rejects.toThrow('soketi down');
   });
+
+  it('keeps one send in flight per room: what comes meanwhile goes next, after it, never beside it', async () => {
+    const started: number[][] = [];
+    const finish: Array<() => void> = [];
+    const c = createCoalescer<number>({
+      windowMs: 100,
+      send: (_room, items) => {
+        started.push(items);
+        return new Promise<void>((resolve) => finish.push(resolve));
+      },
+      now: () => Date.now(),
+    });
+    const first = c.add('hot', 1);
+    void c.add('hot', 2);
+    void c.add('hot', 3);
+    // The window has passed, but the first send has not answered: the second waits for it.
+    await vi.advanceTimersByTimeAsync(500);
+    expect(started).toEqual([[1]]);
+    finish[0]!();
+    await first;
+    await vi.advanceTimersByTimeAsync(0);
+    expect(started).toEqual([[1], [2, 3]]);
+    // Another room is not held up by this one.
+    void c.add('quiet', 9);
+    expect(started).toEqual([[1], [2, 3], [9]]);
+    finish[1]!();
+    finish[2]!();
+  });
+
+  it('flushAll sends what waits behind a send in flight', async () => {
+    const sent: number[][] = [];
+    let release!: () => void;
+    const c = createCoalescer<number>({
+      windowMs: 100,
+      send: async (_room, items) => {
+        sent.push(items);
+        if (sent.length === 1) await new Promise<void>((resolve) => (release = resolve));
+      },
+      now: () => Date.now(),
+    });
+    void c.add('r', 1);
+    const second = c.add('r', 2);
+    const all = c.flushAll();
+    release();
+    await all;
+    await second;
+    expect(sent).toEqual([[1], [2]]);
+  });
 });
