@@ -274,7 +274,7 @@ describe('createRoomFeed', () => {
     feed.close();
   }, 10_000);
 
-  it('after a reconnect, takes no newest page and records no gap when its backfill reaches the live events received meanwhile', async () => {
+  it('after a reconnect, records no gap when its backfill reaches the live events received meanwhile, and confirms the newest', async () => {
     history.length = 0;
     history.push(item(5));
     requests.length = 0;
@@ -288,13 +288,14 @@ describe('createRoomFeed', () => {
     s.chat([11]);
     s.chat([13], 11);
     await settle(feed);
-    expect(requests).toEqual(['?limit=50', '?after=5&limit=3']); // [7, 9, 11], more: it reached 11
+    // [7, 9, 11], more: it reached 11; then the newest page, as live events cannot say nothing newer was missed.
+    expect(requests).toEqual(['?limit=50', '?after=5&limit=3', '?limit=50']);
     expect(feed.messages().map((m) => m.seq)).toEqual([5, 7, 9, 11, 13]);
     expect(feed.gaps()).toEqual([]);
     feed.close();
   });
 
-  it('after a reconnect, takes live events that arrive while its backfill is read as the end of the hole: no newest page, no gap', async () => {
+  it('after a reconnect, takes live events that arrive while its backfill is read as the end of the hole: no gap', async () => {
     // Seen in bench:realtime's reconnect storm (1,000 feeds): resubscribed with nothing held past 1312, the
     // backfill page came back 5 s later (1313..2312, more) while events 1721..2352 had arrived meanwhile; the
     // feed took the newest page (2334..) and recorded a gap 2312<>2334 over messages it showed.
@@ -313,9 +314,49 @@ describe('createRoomFeed', () => {
     });
     s.emit('pusher:subscription_succeeded');
     await settle(feed);
-    expect(requests).toEqual(['?limit=2', '?after=5&limit=3']); // [7, 9, 11], more: it reached 13
+    expect(requests).toEqual(['?limit=2', '?after=5&limit=3', '?limit=2']); // [7, 9, 11], more: it reached 13; the newest [15, 17]
     expect(feed.messages().map((m) => m.seq)).toEqual([5, 7, 9, 11, 13, 15, 17]);
     expect(feed.gaps()).toEqual([]);
+    feed.close();
+  });
+
+  it('after a reconnect, shows the newest message even when every live event it got is older (two replicas, racing)', async () => {
+    // One replica sent the room's newest (13..17) just before the socket resubscribed, another its share
+    // before that (7..11) just after. Nothing later names 17: the room went quiet.
+    history.length = 0;
+    history.push(item(5));
+    requests.length = 0;
+    const s = socket();
+    const feed = createRoomFeed({ pusher: s.pusher, roomId: 'r', gatewayUrl, maxBackfill: 3, reconnectJitterMs: 0, onChange: () => undefined });
+    s.emit('pusher:subscription_succeeded');
+    await feed.idle();
+    history.push(...[7, 9, 11, 13, 15, 17].map(item));
+    s.emit('pusher:subscription_succeeded');
+    s.chat([7, 9, 11], 5);
+    await settle(feed);
+    expect(requests).toEqual(['?limit=50', '?limit=50']);
+    expect(feed.messages().map((m) => m.seq)).toEqual([5, 7, 9, 11, 13, 15, 17]);
+    expect(feed.gaps()).toEqual([]);
+    feed.close();
+  });
+
+  it('after a reconnect, asks nothing more when a catch-up since already reached the room\'s end', async () => {
+    history.length = 0;
+    history.push(item(5));
+    requests.length = 0;
+    const s = socket();
+    const feed = createRoomFeed({ pusher: s.pusher, roomId: 'r', gatewayUrl, maxBackfill: 3, reconnectJitterMs: 50, random: () => 1, onChange: () => undefined });
+    s.emit('pusher:subscription_succeeded');
+    await feed.idle();
+    // 7 was missed; 9 arrives live naming it, and its catch-up (before the jittered one) reads to the end.
+    history.push(item(7), item(9));
+    s.emit('pusher:subscription_succeeded');
+    s.chat([9], 7);
+    await settle(feed);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await settle(feed);
+    expect(requests).toEqual(['?limit=50', '?after=5&limit=3']);
+    expect(feed.messages().map((m) => m.seq)).toEqual([5, 7, 9]);
     feed.close();
   });
 
@@ -331,8 +372,8 @@ describe('createRoomFeed', () => {
     s.emit('pusher:subscription_succeeded');
     s.chat([11], 9); // 10 is another room's: the page [7, 9] (more) leaves nothing of this room out
     await settle(feed);
-    // One request: the reconnect's own catch-up finds the hole filled and asks nothing.
-    expect(requests).toEqual(['?limit=50', '?after=5&limit=2']);
+    // The reconnect's own catch-up finds the hole filled; as the page had more, it confirms the newest.
+    expect(requests).toEqual(['?limit=50', '?after=5&limit=2', '?limit=50']);
     expect(feed.messages().map((m) => m.seq)).toEqual([5, 7, 9, 11]);
     expect(feed.gaps()).toEqual([]);
     feed.close();

@@ -164,6 +164,14 @@ export function createRoomFeed(options: RoomFeedOptions): RoomFeed {
   let floorSet = options.after !== undefined;
   let opened = false;
   let subscribedOnce = false;
+  /**
+   * Subscriptions so far, and the latest one after which a history read reached the room's newest message
+   * (a page with nothing more, or the newest page). Until then, after a resubscribe, the newest live event
+   * held need not be the room's newest: with several gateway replicas fanning out one room, a newer event
+   * can reach the Pusher server before the socket resubscribed and an older one after.
+   */
+  let subscriptions = 0;
+  let confirmed = 0;
   let closed = false;
   let backfilling: Promise<void> = Promise.resolve();
   /** Catch-ups waiting to ask again (see catchUp), with how to cut the wait short on close. */
@@ -266,7 +274,9 @@ export function createRoomFeed(options: RoomFeedOptions): RoomFeed {
 
   /** The room's newest page: the feed opens with it, and jumps to it after a long absence. */
   const loadNewest = async () => {
+    const asked = subscriptions;
     const page = await get(`limit=${historySize}`);
+    confirmed = Math.max(confirmed, asked);
     if (!floorSet) {
       floor = (page.items[0]?.seq ?? page.next + 1) - 1;
       floorSet = true;
@@ -289,10 +299,30 @@ export function createRoomFeed(options: RoomFeedOptions): RoomFeed {
   };
 
   /**
+   * The newest page, merged: the hole from `from` (by default the newest message held below the page) up to
+   * the first message held after it is recorded as a gap where nothing covers it.
+   */
+  const jumpToNewest = async (from?: number) => {
+    const newest = await loadNewest();
+    const first = newest.items[0]?.seq;
+    if (first === undefined) return;
+    const below = from ?? lastBelow(first);
+    const stop = reach(below, first);
+    mergePage(newest, first - 1);
+    if (stop !== undefined) mark(below, stop);
+  };
+
+  /**
    * What was missed after `after`: one request for at most `maxBackfill` messages. When more follow, the
    * feed does not walk them: the live events it holds past `after` (as held when the page arrives: those
-   * that came while it was read count) or, with none, the newest page (a second request) end the hole, and
-   * what lies between is recorded as a gap.
+   * that came while it was read count) or, with none, the newest page end the hole, and what lies between
+   * is recorded as a gap.
+   *
+   * A reconnect's catch-up (no `until`) also makes sure the feed reaches the room's newest message: unless a
+   * read since the resubscribe already did (a page with nothing more), it takes the newest page, as the
+   * second request when the first had more, or as the only one when live events had filled the hole. Live
+   * events alone cannot say: one sent before the socket resubscribed is never delivered, and with several
+   * replicas it may be newer than every event that was (a room that then goes quiet would never show it).
    *
    * A catch-up never leaves a hole silently. It asks again, after PREV_RETRY_MS doubling, when:
    * - the request fails (the gateway busy or restarting: live events go on arriving meanwhile, and no later
@@ -307,7 +337,11 @@ export function createRoomFeed(options: RoomFeedOptions): RoomFeed {
     queue(async () => {
       // Nothing to ask when the hole is already filled (an earlier page, or the events' own chain, covers it).
       const held = reach(after, until);
-      if (held !== undefined && uncovered(after, held).length === 0) return;
+      if (held !== undefined && uncovered(after, held).length === 0) {
+        if (until === undefined && confirmed < subscriptions) await jumpToNewest();
+        return;
+      }
+      const asked = subscriptions;
       let page: HistoryPage;
       try {
         page = await get(`after=${after}&limit=${maxBackfill}`);
@@ -324,6 +358,7 @@ export function createRoomFeed(options: RoomFeedOptions): RoomFeed {
       const end = reach(after, until);
       mergePage(page, after);
       if (!page.more) {
+        confirmed = Math.max(confirmed, asked);
         if (prev === undefined || seen.has(prev) || skipped(prev)) return;
         const from = lastBelow(prev);
         if (attempt < PREV_RETRIES) {
@@ -335,16 +370,9 @@ export function createRoomFeed(options: RoomFeedOptions): RoomFeed {
         return;
       }
       const last = page.items.at(-1)?.seq ?? after;
-      if (end !== undefined) {
-        // A page that reached the live events left no hole (more = the live ones after it).
-        mark(last, end);
-      } else {
-        const newest = await loadNewest();
-        const first = newest.items[0]?.seq;
-        const stop = reach(last, first);
-        mergePage(newest, (first ?? newest.next + 1) - 1);
-        if (stop !== undefined) mark(last, stop);
-      }
+      // A page that reached the live events left no hole (more = the live ones after it).
+      if (end !== undefined) mark(last, end);
+      if (end === undefined || until === undefined) await jumpToNewest(end === undefined ? last : undefined);
       if (!closed) options.onChange(list);
     });
 
@@ -393,6 +421,7 @@ export function createRoomFeed(options: RoomFeedOptions): RoomFeed {
     }
     // Pusher resubscribes by itself after a reconnect; what was sent in between is only in the history.
     // Every socket of a restarted node comes back at once: spread the backfills.
+    subscriptions++;
     const from = highestSeen();
     setTimeout(() => {
       if (!closed) catchUp(from);
