@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chatItems, chatRow, createRoomFeed, type ChatItem, type ChannelLike, type PusherLike } from './index';
+import { chatItems, chatRow, createRoomFeed, type ChatItem, type ChannelLike, type PusherLike, type RoomFeedOptions } from './index';
 
 /**
  * The feed's ordering rules, with a real HTTP history server (serving `history` like the gateway's
@@ -86,6 +86,18 @@ const settle = async (feed: { idle(): Promise<void> }, ms = 5) => {
   await feed.idle();
 };
 
+/** A feed on room `r` whose history holds `held`, opened (subscribed, its newest page in); `requests` holds that page. */
+const open = async (held: number[], options: Partial<RoomFeedOptions> = {}) => {
+  history.length = 0;
+  history.push(...held.map(item));
+  requests.length = 0;
+  const s = socket();
+  const feed = createRoomFeed({ pusher: s.pusher, roomId: 'r', gatewayUrl, onChange: () => undefined, ...options });
+  s.emit('pusher:subscription_succeeded');
+  await feed.idle();
+  return { s, feed };
+};
+
 describe('createRoomFeed', () => {
   it('keeps sequence order and drops duplicates, whatever order events arrive in', async () => {
     history.length = 0;
@@ -119,13 +131,7 @@ describe('createRoomFeed', () => {
   });
 
   it('opens with the newest page in one request, and scrolls back through `before`', async () => {
-    history.length = 0;
-    history.push(...Array.from({ length: 5_000 }, (_, i) => item(i + 1)));
-    requests.length = 0;
-    const s = socket();
-    const feed = createRoomFeed({ pusher: s.pusher, roomId: 'r', gatewayUrl, history: 50, onChange: () => undefined });
-    s.emit('pusher:subscription_succeeded');
-    await feed.idle();
+    const { feed } = await open(Array.from({ length: 5_000 }, (_, i) => i + 1), { history: 50 });
     expect(requests).toEqual(['?limit=50']);
     expect(feed.messages().map((m) => m.seq)).toEqual(Array.from({ length: 50 }, (_, i) => 4_951 + i));
     expect(await feed.loadOlder()).toBe(50);
@@ -137,14 +143,8 @@ describe('createRoomFeed', () => {
   });
 
   it('backfills what it missed when an event names a previous message it never saw, and after a resubscribe', async () => {
-    history.length = 0;
-    history.push(item(5));
-    requests.length = 0;
-    const s = socket();
     const changes: number[] = [];
-    const feed = createRoomFeed({ pusher: s.pusher, roomId: 'r', gatewayUrl, reconnectJitterMs: 0, onChange: (list) => changes.push(list.length) });
-    s.emit('pusher:subscription_succeeded');
-    await feed.idle();
+    const { s, feed } = await open([5], { reconnectJitterMs: 0, onChange: (list) => changes.push(list.length) });
     history.push(...[7, 9, 11].map(item));
     s.chat([11], 9); // 7 and 9 went missing
     await feed.idle();
@@ -161,13 +161,7 @@ describe('createRoomFeed', () => {
   });
 
   it('takes a range as complete only from an event that says `whole`: a partial event does not hide a hole named later', async () => {
-    history.length = 0;
-    history.push(...[1, 2, 3].map(item));
-    requests.length = 0;
-    const s = socket();
-    const feed = createRoomFeed({ pusher: s.pusher, roomId: 'r', gatewayUrl, onChange: () => undefined });
-    s.emit('pusher:subscription_succeeded');
-    await feed.idle();
+    const { s, feed } = await open([1, 2, 3]);
     history.push(...[4, 5, 6, 7].map(item));
     // A replica whose tail did not know all of 4..7 (5 went out elsewhere): prev, but not whole.
     s.chat([4, 7], 3, false);
@@ -182,13 +176,7 @@ describe('createRoomFeed', () => {
   });
 
   it('catches up on a message missed from one gateway replica while another fans out the rest of the room', async () => {
-    history.length = 0;
-    history.push(...[1, 2].map(item));
-    requests.length = 0;
-    const s = socket();
-    const feed = createRoomFeed({ pusher: s.pusher, roomId: 'r', gatewayUrl, onChange: () => undefined });
-    s.emit('pusher:subscription_succeeded');
-    await feed.idle();
+    const { s, feed } = await open([1, 2]);
     history.push(...[3, 4, 5, 6].map(item));
     // Replica A fans out 3 and 5, replica B 4 and 6; each event names the room's previous message (both
     // replicas' tails read the whole stream), so a break between 3 and 5 is two events. B's [4] never came.
@@ -206,13 +194,7 @@ describe('createRoomFeed', () => {
     // Seen in bench:realtime's reconnect storm: after a reconnect the first event named 6208 as its previous
     // message; the catch-up page (a read shared with one begun earlier) ended at 6167 with more=false, and the
     // feed went on with 6168..6208 missing and no gap recorded.
-    history.length = 0;
-    history.push(item(5));
-    requests.length = 0;
-    const s = socket();
-    const feed = createRoomFeed({ pusher: s.pusher, roomId: 'r', gatewayUrl, reconnectJitterMs: 0, onChange: () => undefined });
-    s.emit('pusher:subscription_succeeded');
-    await feed.idle();
+    const { s, feed } = await open([5], { reconnectJitterMs: 0 });
     // 7 and 9 were sent while the socket was away; the history holds 7 only when first asked, 9 just after.
     history.push(item(7));
     afterAnswer.push(() => history.push(item(9)));
@@ -225,13 +207,7 @@ describe('createRoomFeed', () => {
   });
 
   it('records no gap when the backfill page reaches the live events, however many follow', async () => {
-    history.length = 0;
-    history.push(item(5));
-    requests.length = 0;
-    const s = socket();
-    const feed = createRoomFeed({ pusher: s.pusher, roomId: 'r', gatewayUrl, maxBackfill: 3, onChange: () => undefined });
-    s.emit('pusher:subscription_succeeded');
-    await feed.idle();
+    const { s, feed } = await open([5], { maxBackfill: 3 });
     history.push(...[7, 9, 11, 13, 15].map(item)); // 11 on was received live
     s.chat([11], 9);
     s.chat([13], 11);
@@ -244,14 +220,8 @@ describe('createRoomFeed', () => {
   });
 
   it('asks again when a backfill request fails, and marks the hole as a gap when it keeps failing', async () => {
-    history.length = 0;
-    history.push(item(5));
-    requests.length = 0;
-    const s = socket();
     const errors: unknown[] = [];
-    const feed = createRoomFeed({ pusher: s.pusher, roomId: 'r', gatewayUrl, reconnectJitterMs: 0, onChange: () => undefined, onError: (e) => errors.push(e) });
-    s.emit('pusher:subscription_succeeded');
-    await feed.idle();
+    const { s, feed } = await open([5], { reconnectJitterMs: 0, onError: (e) => errors.push(e) });
     // Back after a drop: 7 and 9 were sent meanwhile; the gateway refuses the first ask.
     history.push(item(7), item(9));
     refuse = 1;
@@ -275,13 +245,7 @@ describe('createRoomFeed', () => {
   }, 10_000);
 
   it('after a reconnect, records no gap when its backfill reaches the live events received meanwhile, and confirms the newest', async () => {
-    history.length = 0;
-    history.push(item(5));
-    requests.length = 0;
-    const s = socket();
-    const feed = createRoomFeed({ pusher: s.pusher, roomId: 'r', gatewayUrl, maxBackfill: 3, reconnectJitterMs: 0, onChange: () => undefined });
-    s.emit('pusher:subscription_succeeded');
-    await feed.idle();
+    const { s, feed } = await open([5], { maxBackfill: 3, reconnectJitterMs: 0 });
     // Back after a drop (7 and 9 missed); 11 and 13 arrive live before the jittered backfill asks.
     history.push(...[7, 9, 11, 13].map(item));
     s.emit('pusher:subscription_succeeded');
@@ -299,13 +263,7 @@ describe('createRoomFeed', () => {
     // Seen in bench:realtime's reconnect storm (1,000 feeds): resubscribed with nothing held past 1312, the
     // backfill page came back 5 s later (1313..2312, more) while events 1721..2352 had arrived meanwhile; the
     // feed took the newest page (2334..) and recorded a gap 2312<>2334 over messages it showed.
-    history.length = 0;
-    history.push(item(5));
-    requests.length = 0;
-    const s = socket();
-    const feed = createRoomFeed({ pusher: s.pusher, roomId: 'r', gatewayUrl, history: 2, maxBackfill: 3, reconnectJitterMs: 0, onChange: () => undefined });
-    s.emit('pusher:subscription_succeeded');
-    await feed.idle();
+    const { s, feed } = await open([5], { history: 2, maxBackfill: 3, reconnectJitterMs: 0 });
     // Back after a drop: 7..17 were sent meanwhile (odd sequences: other rooms' messages lie between).
     history.push(...[7, 9, 11, 13, 15, 17].map(item));
     beforeAnswer.push(() => {
@@ -323,13 +281,7 @@ describe('createRoomFeed', () => {
   it('after a reconnect, shows the newest message even when every live event it got is older (two replicas, racing)', async () => {
     // One replica sent the room's newest (13..17) just before the socket resubscribed, another its share
     // before that (7..11) just after. Nothing later names 17: the room went quiet.
-    history.length = 0;
-    history.push(item(5));
-    requests.length = 0;
-    const s = socket();
-    const feed = createRoomFeed({ pusher: s.pusher, roomId: 'r', gatewayUrl, maxBackfill: 3, reconnectJitterMs: 0, onChange: () => undefined });
-    s.emit('pusher:subscription_succeeded');
-    await feed.idle();
+    const { s, feed } = await open([5], { maxBackfill: 3, reconnectJitterMs: 0 });
     history.push(...[7, 9, 11, 13, 15, 17].map(item));
     s.emit('pusher:subscription_succeeded');
     s.chat([7, 9, 11], 5);
@@ -341,13 +293,7 @@ describe('createRoomFeed', () => {
   });
 
   it('after a reconnect, asks nothing more when a catch-up since already reached the room\'s end', async () => {
-    history.length = 0;
-    history.push(item(5));
-    requests.length = 0;
-    const s = socket();
-    const feed = createRoomFeed({ pusher: s.pusher, roomId: 'r', gatewayUrl, maxBackfill: 3, reconnectJitterMs: 50, random: () => 1, onChange: () => undefined });
-    s.emit('pusher:subscription_succeeded');
-    await feed.idle();
+    const { s, feed } = await open([5], { maxBackfill: 3, reconnectJitterMs: 50, random: () => 1 });
     // 7 was missed; 9 arrives live naming it, and its catch-up (before the jittered one) reads to the end.
     history.push(item(7), item(9));
     s.emit('pusher:subscription_succeeded');
@@ -361,13 +307,7 @@ describe('createRoomFeed', () => {
   });
 
   it('records no gap where the page ends just before the live events and only other rooms\' sequences lie between', async () => {
-    history.length = 0;
-    history.push(item(5));
-    requests.length = 0;
-    const s = socket();
-    const feed = createRoomFeed({ pusher: s.pusher, roomId: 'r', gatewayUrl, maxBackfill: 2, reconnectJitterMs: 0, onChange: () => undefined });
-    s.emit('pusher:subscription_succeeded');
-    await feed.idle();
+    const { s, feed } = await open([5], { maxBackfill: 2, reconnectJitterMs: 0 });
     history.push(...[7, 9, 11].map(item));
     s.emit('pusher:subscription_succeeded');
     s.chat([11], 9); // 10 is another room's: the page [7, 9] (more) leaves nothing of this room out
@@ -404,13 +344,7 @@ describe('createRoomFeed', () => {
   }, 10_000);
 
   it('marks the hole as a gap when the named message never comes', async () => {
-    history.length = 0;
-    history.push(item(5));
-    requests.length = 0;
-    const s = socket();
-    const feed = createRoomFeed({ pusher: s.pusher, roomId: 'r', gatewayUrl, reconnectJitterMs: 0, onChange: () => undefined });
-    s.emit('pusher:subscription_succeeded');
-    await feed.idle();
+    const { s, feed } = await open([5], { reconnectJitterMs: 0 });
     history.push(item(7));
     s.chat([11], 9); // 9 is never in the history (retention, say)
     await settle(feed);
@@ -446,13 +380,7 @@ describe('createRoomFeed', () => {
   });
 
   it('spreads reconnect backfills over the jitter window', async () => {
-    history.length = 0;
-    history.push(item(1));
-    requests.length = 0;
-    const s = socket();
-    const feed = createRoomFeed({ pusher: s.pusher, roomId: 'r', gatewayUrl, reconnectJitterMs: 400, random: () => 0.5, onChange: () => undefined });
-    s.emit('pusher:subscription_succeeded');
-    await feed.idle();
+    const { s, feed } = await open([1], { reconnectJitterMs: 400, random: () => 0.5 });
     s.emit('pusher:subscription_succeeded');
     await settle(feed, 120);
     expect(requests).toEqual(['?limit=50']);
