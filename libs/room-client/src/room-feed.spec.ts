@@ -190,6 +190,20 @@ describe('createRoomFeed', () => {
     feed.close();
   });
 
+  it('waits for another replica\'s late event before asking for the message an event named', async () => {
+    const { s, feed } = await open([1, 2]);
+    history.push(...[3, 4, 5].map(item));
+    // Replica A's window flushed first; B's [3], the message A's event names, comes 100 ms later.
+    s.chat([4, 5], 3);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    s.chat([3], 2);
+    await settle(feed);
+    expect(requests).toEqual(['?limit=50']);
+    expect(feed.messages().map((m) => m.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(feed.gaps()).toEqual([]);
+    feed.close();
+  });
+
   it('asks again when the page lacks the message the event named (the history read trailed the fan-out), never leaving a silent hole', async () => {
     // Seen in bench:realtime's reconnect storm: after a reconnect the first event named 6208 as its previous
     // message; the catch-up page (a read shared with one begun earlier) ended at 6167 with more=false, and the
@@ -381,11 +395,14 @@ describe('createRoomFeed', () => {
 
   it('spreads reconnect backfills over the jitter window', async () => {
     const { s, feed } = await open([1], { reconnectJitterMs: 400, random: () => 0.5 });
+    const resubscribed = Date.now();
     s.emit('pusher:subscription_succeeded');
-    await settle(feed, 120);
+    await new Promise((resolve) => setTimeout(resolve, 120));
     expect(requests).toEqual(['?limit=50']);
-    await settle(feed, 150);
+    // idle() waits for a backfill still to start, too.
+    await feed.idle();
     expect(requests).toEqual(['?limit=50', '?after=1&limit=200']);
+    expect(Date.now() - resubscribed).toBeGreaterThanOrEqual(195);
     feed.close();
   });
 

@@ -97,6 +97,13 @@ export interface RoomFeedOptions {
    * at once, do not all ask the gateway at once. Default 1000.
    */
   reconnectJitterMs?: number;
+  /**
+   * How long an event that names a previous message the feed never got waits for it before the feed asks
+   * the history. Gateway replicas share a room's fan-out, each flushing its own window, so a replica's event
+   * often arrives just after a later one of another's; asking at once would make every viewer of a hot room
+   * read the history several times a second. Default 300 (three of the gateway's 100 ms windows).
+   */
+  lateEventMs?: number;
   /** Messages kept, newest last; older ones drop off (raised by what `loadOlder()` brings). Default 500. */
   keep?: number;
   /** Called with the whole ordered list whenever it changes. */
@@ -152,6 +159,7 @@ export function createRoomFeed(options: RoomFeedOptions): RoomFeed {
   const historySize = options.history ?? 50;
   const maxBackfill = options.maxBackfill ?? 200;
   const jitterMs = options.reconnectJitterMs ?? 1000;
+  const lateMs = options.lateEventMs ?? 300;
   const random = options.random ?? Math.random;
   const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
   const channelName = roomChannelName(options.roomId);
@@ -174,8 +182,8 @@ export function createRoomFeed(options: RoomFeedOptions): RoomFeed {
   let confirmed = 0;
   let closed = false;
   let backfilling: Promise<void> = Promise.resolve();
-  /** Catch-ups waiting to ask again (see catchUp), with how to cut the wait short on close. */
-  const retries = new Map<Promise<void>, () => void>();
+  /** Catch-ups waiting to start or to ask again, with how to cut the wait short on close. */
+  const waiting = new Map<Promise<void>, () => void>();
 
   const highestSeen = (): number => (list.length > 0 ? list[list.length - 1]!.seq : floor);
   const skipped = (seq: number) => seq <= floor || gaps.some((g) => seq > g.after && seq < g.before);
@@ -284,18 +292,18 @@ export function createRoomFeed(options: RoomFeedOptions): RoomFeed {
     return page;
   };
 
-  /** Runs `again` after PREV_RETRY_MS × 2^attempt (cut short by close; `idle()` waits for it). */
-  const later = (attempt: number, again: () => Promise<void>) => {
+  /** Runs `again` after `ms` (cut short by close, when it does not run; `idle()` waits for it). */
+  const later = (ms: number, again: () => Promise<void> | undefined) => {
     let stop = () => undefined as void;
     const waited = new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, PREV_RETRY_MS * 2 ** attempt);
+      const timer = setTimeout(resolve, ms);
       stop = () => {
         clearTimeout(timer);
         resolve();
       };
     });
-    const retry: Promise<void> = waited.then(() => (closed ? undefined : again())).finally(() => retries.delete(retry));
-    retries.set(retry, stop);
+    const run: Promise<void> = waited.then(() => (closed ? undefined : again())).finally(() => waiting.delete(run));
+    waiting.set(run, stop);
   };
 
   /**
@@ -347,7 +355,7 @@ export function createRoomFeed(options: RoomFeedOptions): RoomFeed {
         page = await get(`after=${after}&limit=${maxBackfill}`);
       } catch (error) {
         options.onError?.(error);
-        if (attempt < PREV_RETRIES) later(attempt, () => catchUp(prev === undefined ? after : lastBelow(prev), until, prev, attempt + 1));
+        if (attempt < PREV_RETRIES) later(PREV_RETRY_MS * 2 ** attempt, () => catchUp(prev === undefined ? after : lastBelow(prev), until, prev, attempt + 1));
         else {
           const end = reach(after, until);
           if (end !== undefined) mark(after, end);
@@ -362,7 +370,7 @@ export function createRoomFeed(options: RoomFeedOptions): RoomFeed {
         if (prev === undefined || seen.has(prev) || skipped(prev)) return;
         const from = lastBelow(prev);
         if (attempt < PREV_RETRIES) {
-          later(attempt, () => catchUp(from, until, prev, attempt + 1));
+          later(PREV_RETRY_MS * 2 ** attempt, () => catchUp(from, until, prev, attempt + 1));
           return;
         }
         mark(from, until ?? prev + 1);
@@ -389,8 +397,10 @@ export function createRoomFeed(options: RoomFeedOptions): RoomFeed {
     if (first === undefined) return;
     const prev = payload.prev !== undefined && payload.prev < first ? payload.prev : undefined;
     if (opened && prev !== undefined && !skipped(prev) && !seen.has(prev)) {
-      // The sender says the room had a message we never got (dropped while we were away, or not yet here).
-      void catchUp(lastBelow(prev), first, prev);
+      // The sender says the room had a message we never got: dropped while we were away, or another
+      // replica's event still on its way (see lateEventMs).
+      const missing = () => !seen.has(prev) && !skipped(prev);
+      later(lateMs, () => (missing() ? catchUp(lastBelow(prev), first, prev) : undefined));
     }
     merge(items);
     // The sending gateway's word that the room had nothing else from `prev` to the event's last: taken only
@@ -423,9 +433,7 @@ export function createRoomFeed(options: RoomFeedOptions): RoomFeed {
     // Every socket of a restarted node comes back at once: spread the backfills.
     subscriptions++;
     const from = highestSeen();
-    setTimeout(() => {
-      if (!closed) catchUp(from);
-    }, random() * jitterMs);
+    later(random() * jitterMs, () => catchUp(from));
   };
 
   const channel = options.pusher.subscribe(channelName);
@@ -458,12 +466,12 @@ export function createRoomFeed(options: RoomFeedOptions): RoomFeed {
       do {
         current = backfilling;
         await current;
-        await Promise.all(retries.keys());
-      } while (current !== backfilling || retries.size > 0);
+        await Promise.all(waiting.keys());
+      } while (current !== backfilling || waiting.size > 0);
     },
     close() {
       closed = true;
-      for (const stop of retries.values()) stop();
+      for (const stop of waiting.values()) stop();
       channel.unbind('chat', onChat);
       channel.unbind('pusher:subscription_succeeded', onSubscribed);
       options.pusher.unsubscribe(channelName);
