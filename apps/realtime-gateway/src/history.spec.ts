@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import Pusher from 'pusher';
 import type PusherClient from 'pusher-js';
@@ -66,12 +66,16 @@ beforeAll(async () => {
   handle = createDb({ url: testDb.url, poolMax: 4 });
   await migrateToLatest(handle.db, new Date(T0));
 });
-afterAll(async () => {
-  for (const c of clients) c.disconnect();
-  for (const { gateway } of gateways) {
+// Each test's gateway stops with it: one left running would share the next test's fan-out consumer as a
+// second replica, and the next test would not be about one replica any more.
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.disconnect();
+  for (const { gateway } of gateways.splice(0)) {
     await gateway.stop();
     await gateway.server.app.close();
   }
+});
+afterAll(async () => {
   await env?.cleanup();
   await handle?.close();
   await testDb?.drop();
