@@ -153,6 +153,7 @@ interface HistoryPage {
  */
 const PREV_RETRIES = 4;
 const PREV_RETRY_MS = 250;
+const retryDelay = (attempt: number) => PREV_RETRY_MS * 2 ** attempt;
 
 export function createRoomFeed(options: RoomFeedOptions): RoomFeed {
   let keep = options.keep ?? 500;
@@ -355,7 +356,7 @@ export function createRoomFeed(options: RoomFeedOptions): RoomFeed {
         page = await get(`after=${after}&limit=${maxBackfill}`);
       } catch (error) {
         options.onError?.(error);
-        if (attempt < PREV_RETRIES) later(PREV_RETRY_MS * 2 ** attempt, () => catchUp(prev === undefined ? after : lastBelow(prev), until, prev, attempt + 1));
+        if (attempt < PREV_RETRIES) later(retryDelay(attempt), () => catchUp(prev === undefined ? after : lastBelow(prev), until, prev, attempt + 1));
         else {
           const end = reach(after, until);
           if (end !== undefined) mark(after, end);
@@ -370,7 +371,7 @@ export function createRoomFeed(options: RoomFeedOptions): RoomFeed {
         if (prev === undefined || seen.has(prev) || skipped(prev)) return;
         const from = lastBelow(prev);
         if (attempt < PREV_RETRIES) {
-          later(PREV_RETRY_MS * 2 ** attempt, () => catchUp(from, until, prev, attempt + 1));
+          later(retryDelay(attempt), () => catchUp(from, until, prev, attempt + 1));
           return;
         }
         mark(from, until ?? prev + 1);
@@ -396,11 +397,11 @@ export function createRoomFeed(options: RoomFeedOptions): RoomFeed {
     const first = items[0]?.seq;
     if (first === undefined) return;
     const prev = payload.prev !== undefined && payload.prev < first ? payload.prev : undefined;
-    if (opened && prev !== undefined && !skipped(prev) && !seen.has(prev)) {
+    const missing = (seq: number) => !skipped(seq) && !seen.has(seq);
+    if (opened && prev !== undefined && missing(prev)) {
       // The sender says the room had a message we never got: dropped while we were away, or another
       // replica's event still on its way (see lateEventMs).
-      const missing = () => !seen.has(prev) && !skipped(prev);
-      later(lateMs, () => (missing() ? catchUp(lastBelow(prev), first, prev) : undefined));
+      later(lateMs, () => (missing(prev) ? catchUp(lastBelow(prev), first, prev) : undefined));
     }
     merge(items);
     // The sending gateway's word that the room had nothing else from `prev` to the event's last: taken only
